@@ -1,0 +1,59 @@
+# SIGAP: `make run` serves the app on the embedded defaults; `make test` runs
+# the whole suite on SQLite and on PostgreSQL.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test test-sqlite test-postgres bench install migrate demo messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/sigap migrate
+
+demo: migrate
+	$(BIN)/sigap demo
+
+run: demo
+	@echo "SIGAP: http://$${SIGAP_HOST:-127.0.0.1}:$${SIGAP_PORT:-8000}/  (Ctrl+C to stop)"
+	$(BIN)/sigap serve
+
+# Both database passes always run; a failure in the first does not hide the second.
+test: $(VENV)/.installed-test
+	@scripts/test-services.sh
+	@status=0; \
+	SIGAP_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
+	SIGAP_TEST_DB=postgres $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
+	exit $$status
+
+test-sqlite: $(VENV)/.installed-test
+	SIGAP_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-test
+	@scripts/test-services.sh
+	SIGAP_TEST_DB=postgres $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	@scripts/bench-deps.sh
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Re-extract translatable strings and merge them into the catalogs.
+messages: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 \
+	  --no-location --sort-output -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d sigap/locale --no-location --omit-header --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) build *.egg-info test-artifacts

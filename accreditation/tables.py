@@ -1,0 +1,1 @@
+"""Tables of the accreditation domain (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Tables of the inspections domain (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Tables of the registry domain (filled in by its issue)."""

@@ -1,0 +1,106 @@
+"""``create_app()``: the Litestar application with every domain wired in."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from sigap import db, i18n
+from sigap.accounts import role_label
+from sigap.logs import configure_logging
+from sigap.nav import nav_for
+from sigap.sessions import make_store
+from sigap.settings import PROJECT_ROOT, Settings, get_settings, set_settings
+from sigap.storage import make_storage
+from sigap.web import (
+    AuthMiddleware,
+    CSRFCookieMiddleware,
+    RequestContextMiddleware,
+    csrf_guard,
+    error_handler,
+    token_guard,
+)
+
+log = logging.getLogger("sigap")
+
+
+def make_template_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(
+        gettext=lambda message: i18n.gettext(message),
+        ngettext=lambda singular, plural, n: i18n.translations(i18n.get_locale()).ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    env.filters["wib"] = i18n.format_datetime
+    env.filters["tanggal"] = i18n.format_date
+    env.globals.update(
+        role_label=role_label,
+        current_locale=i18n.get_locale,
+        locale_names=i18n.LOCALE_NAMES,
+        nav_for=nav_for,
+    )
+    return env
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    from sigap.controllers import route_handlers as shell_routes
+
+    settings = settings or get_settings()
+    set_settings(settings)
+    configure_logging(settings.log_level)
+    db.configure_engine(settings.database_url)
+    session_store = make_store(settings.redis_url, settings.session_idle_minutes)
+    storage = make_storage(settings.storage_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            await db.start()
+        except Exception as exc:  # the database may come up later: /readyz tells
+            log.error("database connection pool not started", extra={"error": type(exc).__name__})
+        try:
+            yield
+        finally:
+            await db.stop()
+            await session_store.close()
+
+    return Litestar(
+        route_handlers=[
+            *shell_routes,
+            create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False),
+        ],
+        lifespan=[lifespan],
+        state=State({"settings": settings, "session_store": session_store, "storage": storage}),
+        middleware=[RequestContextMiddleware, AuthMiddleware, CSRFCookieMiddleware],
+        guards=[token_guard, csrf_guard],
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(make_template_environment())
+        ),
+        exception_handlers={Exception: error_handler},
+        openapi_config=OpenAPIConfig(
+            title="SIGAP API",
+            version="1",
+            description="JSON API of SIGAP. Authenticate with a session cookie (and X-CSRFToken) or a bearer token.",
+            path="/schema",
+            # JSON at /schema itself: no UI that would fetch scripts from a CDN.
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
+        ),
+        logging_config=None,
+        debug=False,
+    )

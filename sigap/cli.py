@@ -1,0 +1,160 @@
+"""The ``sigap`` command: serve, migrate, manage users, load demo data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from datetime import datetime, timezone
+
+from sigap.i18n import _, use_locale
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if not args.password_stdin:
+        raise SystemExit(_("Give the password on standard input with --password-stdin."))
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise SystemExit(_("No password was given on standard input."))
+    return password
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _cli_actor():
+    from sigap.audit import Actor
+
+    return Actor.system(f"cli:{os.environ.get('USER', 'unknown')}"[:64])
+
+
+async def _migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        raise SystemExit(result.message or _("Migration failed."))
+
+
+async def _user_create(args: argparse.Namespace) -> None:
+    from sigap import accounts
+
+    password = _read_password(args)
+    row = await accounts.create_user(
+        _cli_actor(),
+        username=args.username,
+        role=args.role,
+        password=password,
+        now=_now(),
+        full_name=args.full_name or "",
+        email=args.email,
+        lks_id=args.lks,
+    )
+    print(_("User %(username)s created (id %(id)s, role %(role)s).", username=row["username"], id=row["id"], role=row["role"]))
+
+
+async def _user_set_password(args: argparse.Namespace) -> None:
+    from sigap import accounts
+
+    password = _read_password(args)
+    row = await accounts.get_user_by_username(args.username)
+    await accounts.set_password(_cli_actor(), row["id"], password, now=_now())
+    print(_("Password of %(username)s changed; their sessions have ended.", username=row["username"]))
+
+
+async def _user_deactivate(args: argparse.Namespace) -> None:
+    from sigap import accounts
+
+    row = await accounts.get_user_by_username(args.username)
+    await accounts.set_active(_cli_actor(), row["id"], False, now=_now())
+    print(_("User %(username)s deactivated.", username=row["username"]))
+
+
+async def _demo(args: argparse.Namespace) -> None:
+    from sigap.demo import load_demo
+
+    await load_demo(now=_now(), print_credentials=True)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from sigap.app import create_app
+    from sigap.settings import get_settings
+
+    settings = get_settings()
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=settings.trust_proxy_headers,
+        server_header=False,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sigap", description="SIGAP: LKS registry and compliance system")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web application")
+    serve.add_argument("--host", default=None, help="address to listen on (SIGAP_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (SIGAP_PORT, default 8000)")
+    serve.set_defaults(handler=_serve, is_async=False)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(handler=lambda a: _migrate(), is_async=True)
+
+    demo = sub.add_parser("demo", help="load demo data (safe to repeat)")
+    demo.set_defaults(handler=_demo, is_async=True)
+
+    user = sub.add_parser("user", help="manage user accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="create an account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, help="admin, staff, inspector, partner or manager")
+    create.add_argument("--lks", type=int, default=None, help="the LKS id a manager is bound to")
+    create.add_argument("--full-name", default="")
+    create.add_argument("--email", default=None)
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.set_defaults(handler=_user_create, is_async=True)
+    setpw = user_sub.add_parser("set-password", help="set a new password (ends the user's sessions)")
+    setpw.add_argument("--username", required=True)
+    setpw.add_argument("--password-stdin", action="store_true")
+    setpw.set_defaults(handler=_user_set_password, is_async=True)
+    deact = user_sub.add_parser("deactivate", help="deactivate an account")
+    deact.add_argument("--username", required=True)
+    deact.set_defaults(handler=_user_deactivate, is_async=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sigap.errors import DomainError
+
+    args = build_parser().parse_args(argv)
+    with use_locale(os.environ.get("SIGAP_LANG", "id")):
+        try:
+            if args.is_async:
+                asyncio.run(args.handler(args))
+            else:
+                args.handler(args)
+        except DomainError as exc:
+            print(_("Error: %(message)s", message=exc.message), file=sys.stderr)
+            for field, problem in exc.fields.items():
+                print(f"  {field}: {problem}", file=sys.stderr)
+            return 1
+        except SystemExit as exc:
+            if isinstance(exc.code, str):
+                print(_("Error: %(message)s", message=exc.code), file=sys.stderr)
+                return 1
+            raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,184 @@
+"""Database engine selection and the one way to write.
+
+``SIGAP_DATABASE_URL`` picks SQLite (the embedded default) or PostgreSQL.
+Every write in every domain goes through :func:`write_transaction`:
+
+* on SQLite it takes this process's write lock, then ``BEGIN IMMEDIATE`` with
+  a 30 s busy timeout on a WAL database, so concurrent writers queue instead
+  of failing with "database is locked";
+* on PostgreSQL it is an ordinary transaction from the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+class GuardedSQLiteTransaction(SQLiteTransaction):
+    """Piccolo's SQLite transaction, closing its connection if BEGIN fails.
+
+    Piccolo opens the connection and then runs ``BEGIN``; when ``BEGIN
+    IMMEDIATE`` times out it leaves the aiosqlite connection open, and that
+    connection's thread keeps the process from exiting.
+    """
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:
+            await self.connection.close()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+
+class SigapSQLiteEngine(SQLiteEngine):
+    __slots__ = ()
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        return GuardedSQLiteTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///relative/file`` or ``sqlite:////absolute/file`` → path."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"not a SQLite URL: {url!r}")
+    return Path(url[len("sqlite:///") :])
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Create the folder and switch the file to WAL (a persistent setting)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+    finally:
+        con.close()
+
+
+def make_engine(url: str) -> Engine:
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        path = sqlite_path(url)
+        try:
+            prepare_sqlite_file(path)
+        except (OSError, sqlite3.Error):
+            # An unreachable database must not stop the process: /readyz
+            # reports it and every query fails with a clear error.
+            pass
+        return SigapSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    if scheme in {"postgresql", "postgres"}:
+        return PostgresEngine(config={"dsn": url})
+    raise ValueError(f"unsupported SIGAP_DATABASE_URL scheme: {scheme!r}")
+
+
+_engine: Engine | None = None
+
+
+_engine_url: str | None = None
+
+
+def get_engine() -> Engine:
+    """The process's engine, made from the settings on first use (piccolo_conf
+    exposes this same object as ``DB``)."""
+    global _engine, _engine_url
+    if _engine is None:
+        from sigap.settings import get_settings
+
+        _engine_url = get_settings().database_url
+        _engine = make_engine(_engine_url)
+    return _engine
+
+
+def all_tables() -> list:
+    """Every table of every app in piccolo_conf's registry."""
+    from piccolo.conf.apps import Finder
+
+    return Finder().get_table_classes()
+
+
+def configure_engine(url: str) -> Engine:
+    """Use ``url``: a new engine bound to every registered table (a no-op when
+    the process already uses that URL)."""
+    global _engine, _engine_url
+    if _engine is not None and url == _engine_url:
+        return _engine
+    engine = make_engine(url)
+    _engine, _engine_url = engine, url
+    for table in all_tables():
+        table._meta.db = engine
+    return engine
+
+
+def is_sqlite() -> bool:
+    return isinstance(get_engine(), SQLiteEngine)
+
+
+_write_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _write_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _write_locks.get(loop)
+    if lock is None:
+        lock = _write_locks[loop] = asyncio.Lock()
+    return lock
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[object]:
+    """The transaction every write runs in (nested calls join the outer one)."""
+    engine = get_engine()
+    current = engine.current_transaction.get()
+    if current is not None:
+        yield current
+        return
+    if isinstance(engine, SQLiteEngine):
+        async with _write_lock():
+            async with engine.transaction(transaction_type=TransactionType.immediate) as tx:
+                yield tx
+    else:
+        async with engine.transaction() as tx:
+            yield tx
+
+
+async def start(engine: Engine | None = None) -> None:
+    engine = engine or get_engine()
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=10)
+
+
+async def stop(engine: Engine | None = None) -> None:
+    engine = engine or get_engine()
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def ping() -> None:
+    """Raise if the database cannot answer a trivial query."""
+    await asyncio.wait_for(get_engine().run_ddl("SELECT 1"), timeout=5)

@@ -1,0 +1,403 @@
+"""The HTTP plumbing every domain's controllers share: request id and logs,
+who is signed in (session cookie or bearer token), CSRF, language, role
+guards, and how errors look (a page for people, JSON for the API)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.handlers import BaseRouteHandler
+from litestar.response import Redirect, Template
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
+
+from sigap import accounts
+from sigap.audit import Actor
+from sigap.errors import DomainError, Throttled
+from sigap.i18n import DEFAULT_LOCALE, N_, _, get_locale, normalize_locale, set_locale
+from sigap.logs import request_id_var
+from sigap.sessions import COOKIE_NAME, SessionStore, needs_extension
+from sigap.settings import Settings
+from sigap.tables import Role, User
+
+log = logging.getLogger("sigap.http")
+
+CSRF_COOKIE = "sigap_csrf"
+CSRF_FIELD = "_csrf_token"
+CSRF_HEADER = "x-csrftoken"
+LANG_COOKIE = "sigap_lang"
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    lks_id: int | None
+    locale: str
+    auth_epoch: int
+    via: str  # "session" or "token"
+
+    @classmethod
+    def from_row(cls, row: dict, via: str) -> "CurrentUser":
+        return cls(
+            id=row["id"],
+            username=row["username"],
+            full_name=row["full_name"],
+            role=Role(row["role"]),
+            lks_id=row["lks_id"],
+            locale=row["locale"],
+            auth_epoch=row["auth_epoch"],
+            via=via,
+        )
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+def settings_of(connection: ASGIConnection) -> Settings:
+    return connection.app.state.settings
+
+
+def client_address(connection: ASGIConnection) -> str:
+    if settings_of(connection).trust_proxy_headers:
+        forwarded = connection.headers.get("x-forwarded-for", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:45]
+    client = connection.scope.get("client")
+    return (client[0] if client else "")[:45]
+
+
+def actor_of(connection: ASGIConnection) -> Actor:
+    user: CurrentUser | None = connection.scope.get("user")
+    address = client_address(connection)
+    if user is None:
+        return Actor(user_id=None, username="", address=address, request_id=request_id_var.get())
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        lks_id=user.lks_id,
+        address=address,
+        request_id=request_id_var.get(),
+    )
+
+
+def wants_json(connection: ASGIConnection) -> bool:
+    if connection.scope["path"].startswith("/api/"):
+        return True
+    accept = connection.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+# --- middleware ----------------------------------------------------------------
+
+
+class RequestContextMiddleware:
+    """Request id (from ``X-Request-ID`` if well-formed, else new), one
+    structured log line per request (path only: query strings can carry
+    personal data), and the default language."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
+        token = request_id_var.set(request_id)
+        set_locale(DEFAULT_LOCALE)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableScopeHeaders.from_message(message)["x-request-id"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            user = scope.get("user")
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "user_id": user.id if user else None,
+                },
+            )
+            request_id_var.reset(token)
+
+
+class AuthMiddleware:
+    """Sets ``scope["user"]`` to a :class:`CurrentUser` or None, and the
+    language: the user's choice, else the language cookie, else Indonesian."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/static/"):
+            scope["user"] = None
+            await self.app(scope, receive, send)
+            return
+        connection: ASGIConnection = ASGIConnection(scope)
+        now = utcnow()
+        user: CurrentUser | None = None
+        authorization = connection.headers.get("authorization", "")
+        if authorization:
+            scheme, _sep, raw = authorization.partition(" ")
+            row = await accounts.user_for_token(raw.strip(), now=now) if scheme.lower() == "bearer" else None
+            if row is None:
+                # token_guard answers 401; raising here would skip the logs.
+                scope["user"], scope["auth"] = None, "invalid_token"
+                await self.app(scope, receive, send)
+                return
+            user = CurrentUser.from_row(row, via="token")
+        else:
+            key = connection.cookies.get(COOKIE_NAME)
+            if key:
+                store: SessionStore = connection.app.state.session_store
+                data = await store.get(key, now=now)
+                if data is not None:
+                    row = await User.select().where(User.id == data.user_id).first()
+                    if row and row["is_active"] and row["auth_epoch"] == data.auth_epoch:
+                        user = CurrentUser.from_row(row, via="session")
+                        if needs_extension(data, store.idle, now):
+                            await store.extend(key, now=now)
+        scope["user"] = user
+        scope["auth"] = user.via if user else None
+        locale = user.locale if user else normalize_locale(connection.cookies.get(LANG_COOKIE))
+        set_locale(locale or DEFAULT_LOCALE)
+        await self.app(scope, receive, send)
+
+
+class CSRFCookieMiddleware:
+    """Gives every visitor a random CSRF cookie and puts its value where the
+    templates find it (``csrf_input``, ``csrf_token()``). The check itself
+    is the app-wide :func:`csrf_guard`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        connection: ASGIConnection = ASGIConnection(scope)
+        cookie_token = connection.cookies.get(CSRF_COOKIE)
+        token = cookie_token if cookie_token and len(cookie_token) >= 32 else secrets.token_urlsafe(32)
+        ScopeState.from_scope(scope).csrf_token = token
+        if token == cookie_token:
+            await self.app(scope, receive, send)
+            return
+        secure = settings_of(connection).cookie_secure
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cookie = Cookie(key=CSRF_COOKIE, value=token, path="/", httponly=True, samesite="lax", secure=secure)
+                MutableScopeHeaders.from_message(message).add("set-cookie", cookie.to_header(header=""))
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+# --- guards --------------------------------------------------------------------
+
+
+def token_guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """App-wide: a request with a bad ``Authorization`` header gets 401."""
+    if connection.scope.get("auth") == "invalid_token":
+        raise NotAuthorizedException(detail="invalid_token")
+
+
+async def csrf_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """App-wide: every state-changing request echoes the CSRF cookie in the
+    ``_csrf_token`` form field or the ``X-CSRFToken`` header.
+
+    Requests authenticated with a bearer token carry no ambient credential
+    and are exempt; so is a route marked ``opt={"csrf_json_exempt": True}``
+    when the body is JSON (a cross-site form cannot send that type)."""
+    if connection.scope["method"] in SAFE_METHODS or connection.scope.get("auth") == "token":
+        return
+    request = connection if isinstance(connection, Request) else Request(connection.scope, connection.receive)
+    content_type, _params = request.content_type
+    if handler.opt.get("csrf_json_exempt") and content_type == "application/json":
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent and content_type in {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}:
+        value = (await request.form()).get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    expected = request.cookies.get(CSRF_COOKIE)
+    if not (expected and sent and hmac.compare_digest(sent.encode(), expected.encode())):
+        raise PermissionDeniedException(detail="csrf")
+
+
+def requires(*roles: Role):
+    """A guard: signed in, with one of ``roles`` (any role when none given)."""
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+        user: CurrentUser | None = connection.scope.get("user")
+        if user is None:
+            raise NotAuthorizedException(detail="signin_required")
+        if allowed and user.role not in allowed:
+            raise PermissionDeniedException(detail="role")
+
+    guard.roles = allowed  # type: ignore[attr-defined]
+    return guard
+
+
+signed_in = requires()
+admin_only = requires(Role.admin)
+
+
+def current_user(request: Request) -> CurrentUser:
+    user = request.scope.get("user")
+    if user is None:  # guards make this unreachable on guarded routes
+        raise NotAuthorizedException(detail="signin_required")
+    return user
+
+
+# --- rendering -----------------------------------------------------------------
+
+
+def page(template_name: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(template_name=template_name, context=context, status_code=status_code)
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: never redirect a sign-in to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def set_cookie_headers(response: Response, request: Request, key: str, value: str, *, max_age: int | None = None) -> None:
+    response.set_cookie(
+        key=key,
+        value=value,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings_of(request).cookie_secure,
+        max_age=max_age,
+    )
+
+
+# --- errors --------------------------------------------------------------------
+
+_STATUS_MESSAGES = {
+    400: ("bad_request", N_("The request could not be understood.")),
+    401: ("signin_required", N_("Please sign in first.")),
+    403: ("forbidden", N_("You do not have access to this page.")),
+    404: ("not_found", N_("The page or item you asked for does not exist.")),
+    405: ("method_not_allowed", N_("This action is not available here.")),
+    413: ("too_large", N_("The upload is larger than allowed.")),
+    415: ("unsupported_media_type", N_("This type of content is not accepted here.")),
+    429: ("throttled", N_("Too many requests. Please wait a moment and try again.")),
+    500: ("server_error", N_("Something went wrong on our side. The error has been logged; please try again.")),
+    503: ("unavailable", N_("The service is temporarily unavailable.")),
+}
+_DETAIL_MESSAGES = {
+    "csrf": ("csrf", N_("The form has expired or was sent from another site. Reload the page and try again.")),
+    "invalid_token": ("invalid_token", N_("The access token is invalid, expired or revoked.")),
+    "role": ("forbidden", N_("Your role does not allow this action.")),
+}
+
+
+def _describe(exc: Exception) -> tuple[int, str, str, dict]:
+    """status, code, translated message, extra fields."""
+    if isinstance(exc, DomainError):
+        return exc.status_code, exc.code, exc.message, ({"fields": exc.fields} if exc.fields else {})
+    if isinstance(exc, ValidationException):
+        extra = exc.extra if isinstance(exc.extra, list) else []
+        details = [
+            {"field": (e.get("key") or ""), "problem": str(e.get("message", ""))} for e in extra if isinstance(e, dict)
+        ]
+        return 400, "invalid", _("The request is malformed or incomplete."), ({"details": details} if details else {})
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else ""
+    if detail in _DETAIL_MESSAGES:
+        code, message = _DETAIL_MESSAGES[detail]
+        return status, code, _(message), {}
+    code, message = _STATUS_MESSAGES.get(status, _STATUS_MESSAGES[500 if status >= 500 else 400])
+    return status, code, _(message), {}
+
+
+def _locale_for_error(request: Request) -> None:
+    # Unmatched routes never pass through AuthMiddleware: honour the cookie.
+    if "user" not in request.scope:
+        set_locale(normalize_locale(request.cookies.get(LANG_COOKIE)) or DEFAULT_LOCALE)
+
+
+def error_handler(request: Request, exc: Exception) -> Response:
+    _locale_for_error(request)
+    status, code, message, extra = _describe(exc)
+    if status >= 500:
+        log.error("unhandled error", exc_info=exc)
+    headers = {}
+    if not request_id_var.get():
+        # Routing failed before RequestContextMiddleware: log and tag here.
+        request_id_var.set(secrets.token_hex(8))
+        log.info("request", extra={"method": request.method, "path": request.scope["path"], "status": status, "user_id": None})
+    headers["x-request-id"] = request_id_var.get()
+    if isinstance(exc, Throttled):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    if wants_json(request):
+        if status == 401 and code == "signin_required":
+            headers["WWW-Authenticate"] = 'Bearer realm="sigap"'
+        return Response({"error": code, "message": message, **extra}, status_code=status, headers=headers)
+    if status == 401:
+        target = request.scope["path"]
+        if request.scope.get("query_string"):
+            target += "?" + request.scope["query_string"].decode("latin-1")
+        return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
+    template = {403: "errors/403.html", 404: "errors/404.html"}.get(status, "errors/error.html")
+    if status >= 500:
+        template = "errors/500.html"
+    if "user" not in request.scope:
+        request.scope["user"] = None
+    response = page(template, status_code=status, message=message, status=status, request_id=request_id_var.get())
+    response.headers.update(headers)
+    return response
+
+
+def locale_name() -> str:
+    return get_locale()

@@ -1,0 +1,309 @@
+"""Test harness: one pass of the suite runs on the database named by
+``SIGAP_TEST_DB`` (``sqlite`` or ``postgres``); ``make test`` runs both.
+
+The environment is set before anything imports SIGAP, so every engine,
+storage and secret the code picks up is the test's own. Under ``CI=true`` an
+unreachable PostgreSQL or Redis is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+BACKEND = os.environ.get("SIGAP_TEST_DB", "sqlite")
+CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("SIGAP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("SIGAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+TMP = Path(tempfile.mkdtemp(prefix=f"sigap-test-{BACKEND}-"))
+PG_DBNAME = f"sigap_test_{uuid.uuid4().hex[:10]}"
+
+
+def pg_url(dbname: str) -> str:
+    base, _sep, _old = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    con = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await con.execute(sql)
+    finally:
+        await con.close()
+
+
+def pg_admin(sql: str) -> None:
+    asyncio.run(_pg_admin(sql))
+
+
+if BACKEND == "postgres":
+    try:
+        pg_admin(f'CREATE DATABASE "{PG_DBNAME}"')
+    except Exception as exc:  # noqa: BLE001 - reported below, in words
+        message = f"PostgreSQL at {PG_ADMIN_URL} is not usable: {exc!r}"
+        if CI:
+            raise RuntimeError(message) from exc
+        pytest.exit(f"{message} - the PostgreSQL pass did NOT run", returncode=1)
+    DATABASE_URL = pg_url(PG_DBNAME)
+elif BACKEND == "sqlite":
+    DATABASE_URL = f"sqlite:///{TMP / 'sigap.sqlite3'}"
+else:
+    raise RuntimeError(f"SIGAP_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
+
+TEST_ENV = {
+    "SIGAP_VAR_DIR": str(TMP / "var"),
+    "SIGAP_DATABASE_URL": DATABASE_URL,
+    "SIGAP_STORAGE_URL": f"file://{TMP / 'documents'}",
+    "SIGAP_SECRET_KEY": "test-secret-key-not-for-production",
+    "SIGAP_LOG_LEVEL": "WARNING",
+}
+os.environ.update(TEST_ENV)
+for name in ("SIGAP_REDIS_URL", "SIGAP_SMTP_URL", "SIGAP_TRUST_PROXY"):
+    os.environ.pop(name, None)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"SIGAP database backend: {BACKEND} ({DATABASE_URL})"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Marks the run in the junit/terminal summary for readers of CI logs.
+    config.addinivalue_line("markers", "postgres_only: runs only in the PostgreSQL pass")
+    config.addinivalue_line("markers", "sqlite_only: runs only in the SQLite pass")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test that belongs to the other pass is deselected (not skipped): the
+    # other pass runs it.
+    keep, drop = [], []
+    for item in items:
+        other = "sqlite_only" if BACKEND == "postgres" else "postgres_only"
+        (drop if item.get_closest_marker(other) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> Iterator[str]:
+    """A fresh database, migrated from empty by the real migrations."""
+    from sigap.cli import main
+
+    assert main(["migrate"]) == 0
+    yield DATABASE_URL
+    if BACKEND == "postgres":
+        try:
+            pg_admin(f'DROP DATABASE IF EXISTS "{PG_DBNAME}" WITH (FORCE)')
+        except Exception:  # noqa: BLE001 - cleanup only
+            pass
+
+
+async def _truncate() -> None:
+    from sigap.db import all_tables, get_engine, is_sqlite
+
+    engine = get_engine()
+    names = [t._meta.tablename for t in all_tables()]
+    if is_sqlite():
+        for name in names:
+            await engine.run_ddl(f'DELETE FROM "{name}"', in_pool=False)
+    else:
+        joined = ", ".join(f'"{n}"' for n in names)
+        await engine.run_ddl(f"TRUNCATE {joined} RESTART IDENTITY CASCADE", in_pool=False)
+
+
+@pytest.fixture(autouse=True)
+def clean_database(database: str) -> Iterator[None]:
+    yield
+    asyncio.run(_truncate())
+
+
+@pytest.fixture
+def settings():
+    from sigap.settings import Settings
+
+    return Settings.from_env()
+
+
+@pytest.fixture
+def app(settings):
+    from sigap.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    from litestar.testing import TestClient
+
+    with TestClient(app, base_url="http://127.0.0.1:8000") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def call(client) -> Callable:
+    """Run an async function in the app's own event loop (where its
+    database pool lives): ``call(service_fn, *args, **kwargs)``."""
+
+    def _call(fn, *args, **kwargs):
+        return client.blocking_portal.call(functools.partial(fn, *args, **kwargs))
+
+    return _call
+
+
+# --- accounts ------------------------------------------------------------------
+
+def password_for(username: str) -> str:
+    """A valid password for a test account (never containing the username)."""
+    import hashlib
+
+    return "Tangguh-" + hashlib.sha256(username.encode()).hexdigest()[:10]
+
+
+@pytest.fixture
+def make_user(call) -> Callable[..., dict]:
+    """Create an account through the real service; password: password_for(username)."""
+    from datetime import datetime, timezone
+
+    from sigap import accounts
+    from sigap.audit import Actor
+
+    def _make(username: str, role: str = "staff", **extra) -> dict:
+        if role == "manager":
+            extra.setdefault("lks_id", 1)
+        return call(
+            accounts.create_user,
+            Actor.system("test"),
+            username=username,
+            role=role,
+            password=password_for(username),
+            now=datetime.now(timezone.utc),
+            **extra,
+        )
+
+    return _make
+
+
+def csrf_token(client) -> str:
+    """The CSRF cookie of ``client`` (fetching a page first if it has none)."""
+    token = client.cookies.get("sigap_csrf")
+    if not token:
+        client.get("/login")
+        token = client.cookies.get("sigap_csrf")
+    assert token, "the server did not set a CSRF cookie"
+    return token
+
+
+def login(client, username: str, password: str | None = None):
+    """Sign in through the HTML form, as a browser would."""
+    client.cookies.delete("sigap_session") if "sigap_session" in client.cookies else None
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password or password_for(username), "_csrf_token": csrf_token(client), "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return response
+
+
+def form(client, path: str, data: dict | None = None, **kwargs):
+    """POST an HTML form with the CSRF token."""
+    payload = {"_csrf_token": csrf_token(client), **(data or {})}
+    return client.post(path, data=payload, follow_redirects=False, **kwargs)
+
+
+@pytest.fixture
+def as_role(client, make_user) -> Callable[[str], dict]:
+    """Sign ``client`` in as a fresh user of ``role``; returns the user row."""
+    counter = {"n": 0}
+
+    def _as(role: str, **extra) -> dict:
+        counter["n"] += 1
+        user = make_user(f"{role}{counter['n']}", role, **extra)
+        client.cookies.clear()
+        login(client, user["username"])
+        return user
+
+    return _as
+
+
+# --- a real server process -----------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = TMP / f"server-{port}.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sigap.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_healthy(self, timeout: float = 30) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log_path.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self._log.close()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[..., ServerProcess]]:
+    servers: list[ServerProcess] = []
+
+    def _start(env: dict[str, str] | None = None, wait: bool = True) -> ServerProcess:
+        server = ServerProcess(env or {}, free_port())
+        servers.append(server)
+        if wait:
+            server.wait_healthy()
+        return server
+
+    yield _start
+    for server in servers:
+        server.stop()
