@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -281,7 +281,7 @@ class AdminPages(Controller):
             )
         return Redirect(f"/admin/users/{row['id']}?created=1", status_code=303)
 
-    async def _user_page(self, request: Request, user_id: FromPath[int], status_code: int = 200, **context: Any) -> Template:
+    async def _user_page(self, request: Request, user_id: int, status_code: int = 200, **context: Any) -> Template:
         row = await accounts.get_user(user_id)
         events = await audit.search(audit.AuditFilter(entity_type="user", entity_id=str(user_id)), limit=20)
         context.setdefault("errors", {})
@@ -406,7 +406,7 @@ class AuthAPI(Controller):
     tags = ["auth"]
 
     @post("/login", opt={**PUBLIC, "csrf_json_exempt": True}, status_code=HTTP_200_OK)
-    async def login(self, request: Request, data: LoginBody) -> Response[dict]:
+    async def login(self, request: Request, data: JSONBody[LoginBody]) -> Response[dict]:
         """Sign in; returns the user and sets the session cookie."""
         user = await accounts.authenticate(
             data.username,
@@ -434,7 +434,7 @@ class AuthAPI(Controller):
         return {"user": accounts.public_user(await accounts.get_user(current_user(request).id))}
 
     @post("/tokens", guards=[signed_in], status_code=HTTP_201_CREATED)
-    async def create_token(self, request: Request, data: TokenBody) -> dict:
+    async def create_token(self, request: Request, data: JSONBody[TokenBody]) -> dict:
         """Create a bearer token for the signed-in user; ``token`` is shown only here."""
         raw, row = await accounts.create_token(
             actor_of(request), name=data.name, now=utcnow(), expires_in_days=data.expires_in_days
@@ -484,7 +484,7 @@ class UsersAPI(Controller):
         return {"items": [accounts.public_user(r) for r in rows]}
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_user(self, request: Request, data: NewUserBody) -> dict:
+    async def create_user(self, request: Request, data: JSONBody[NewUserBody]) -> dict:
         row = await accounts.create_user(
             actor_of(request),
             username=data.username,
@@ -502,7 +502,7 @@ class UsersAPI(Controller):
         return accounts.public_user(await accounts.get_user(user_id))
 
     @patch("/{user_id:int}")
-    async def update_user(self, request: Request, user_id: FromPath[int], data: UserPatchBody) -> dict:
+    async def update_user(self, request: Request, user_id: FromPath[int], data: JSONBody[UserPatchBody]) -> dict:
         """Change profile or role (``version`` required: a stale one gets 409),
         activate or deactivate, or reset the password."""
         actor, now = actor_of(request), utcnow()
