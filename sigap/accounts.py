@@ -6,6 +6,7 @@ change is audited in the same transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -18,10 +19,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import write_transaction
+from sigap.db import icontains, write_transaction
 from sigap.errors import Conflict, Forbidden, InvalidCredentials, NotFound, Throttled, ValidationError
 from sigap.i18n import N_, _, format_datetime
-from sigap.settings import Settings
+from sigap.settings import Settings, get_settings
 from sigap.tables import ApiToken, LoginAttempt, Role, User
 
 ROLE_LABELS = {
@@ -47,10 +48,26 @@ COMMON_PASSWORDS = frozenset(
 )
 TOKEN_PREFIX = "sgp_"
 
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so that a wrong username
-# costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+HASH_PROFILES = {
+    "standard": {},  # argon2-cffi's defaults: RFC 9106 low-memory profile
+    "fast": {"time_cost": 1, "memory_cost": 8 * 1024, "parallelism": 1},  # tests only
+}
+
+
+@functools.cache
+def _hasher(profile: str) -> PasswordHasher:
+    return PasswordHasher(**HASH_PROFILES[profile])
+
+
+def hasher() -> PasswordHasher:
+    return _hasher(get_settings().password_hash_profile)
+
+
+@functools.cache
+def _dummy_hash(profile: str) -> str:
+    # Verified against when the username is unknown, so that a wrong
+    # username costs the same time as a wrong password.
+    return _hasher(profile).hash(secrets.token_urlsafe(16))
 
 
 def role_label(role: str | Role) -> str:
@@ -76,13 +93,13 @@ def password_problems(password: str, username: str = "") -> list[str]:
 
 async def hash_password(password: str) -> str:
     # Argon2 takes tens of milliseconds of CPU: never on the event loop.
-    return await anyio.to_thread.run_sync(_hasher.hash, password)
+    return await anyio.to_thread.run_sync(hasher().hash, password)
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
     def _verify() -> bool:
         try:
-            return _hasher.verify(password_hash, password)
+            return hasher().verify(password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 
@@ -125,8 +142,8 @@ async def list_users(*, role: str | None = None, query: str = "", include_inacti
     if role:
         select = select.where(User.role == role)
     if query:
-        needle = f"%{query.strip().lower()}%"
-        select = select.where((User.username.like(needle)) | (User.full_name.ilike(needle)))
+        needle = query.strip()
+        select = select.where(icontains(User.username, needle) | icontains(User.full_name, needle))
     if not include_inactive:
         select = select.where(User.is_active == True)  # noqa: E712
     return await select
@@ -366,7 +383,8 @@ async def authenticate(username: str, password: str, *, address: str, now: datet
             retry_after_s=wait_s,
         )
     row = await User.select().where(User.username == username).first()
-    ok = await verify_password(row["password_hash"] if row else _DUMMY_HASH, password)
+    dummy = _dummy_hash(get_settings().password_hash_profile)
+    ok = await verify_password(row["password_hash"] if row else dummy, password)
     ok = ok and row is not None and row["is_active"]
     async with write_transaction():
         await LoginAttempt.insert(LoginAttempt(username=username, address=address, at=now, success=ok))

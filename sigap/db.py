@@ -137,6 +137,14 @@ def is_sqlite() -> bool:
     return isinstance(get_engine(), SQLiteEngine)
 
 
+def icontains(column, text: str):
+    """Case-insensitive "contains" on both engines (SQLite's LIKE already
+    ignores ASCII case; PostgreSQL needs ILIKE). ``%`` and ``_`` typed by a
+    user act as wildcards: harmless in a search box."""
+    pattern = f"%{text}%"
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)
+
+
 _write_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
     weakref.WeakKeyDictionary()
 )

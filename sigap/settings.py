@@ -51,6 +51,9 @@ class Settings:
     cookie_secure: bool = False
     trust_proxy_headers: bool = False
     log_level: str = "INFO"
+    # "standard": argon2-cffi's RFC 9106 low-memory profile (t=3, 64 MiB, p=4).
+    # "fast" exists for the test suite only (t=1, 8 MiB, p=1).
+    password_hash_profile: str = "standard"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -76,6 +79,7 @@ class Settings:
             cookie_secure=env.get("SIGAP_COOKIE_SECURE", "0").lower() in {"1", "true", "yes"},
             trust_proxy_headers=env.get("SIGAP_TRUST_PROXY", "0").lower() in {"1", "true", "yes"},
             log_level=env.get("SIGAP_LOG_LEVEL", "INFO").upper(),
+            password_hash_profile=env.get("SIGAP_PASSWORD_HASH_PROFILE", "standard"),
         )
 
 

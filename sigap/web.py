@@ -324,7 +324,7 @@ def set_cookie_headers(response: Response, request: Request, key: str, value: st
 # --- errors --------------------------------------------------------------------
 
 _STATUS_MESSAGES = {
-    400: ("bad_request", N_("The request could not be understood.")),
+    400: ("invalid", N_("The request is malformed or incomplete.")),
     401: ("signin_required", N_("Please sign in first.")),
     403: ("forbidden", N_("You do not have access to this page.")),
     404: ("not_found", N_("The page or item you asked for does not exist.")),

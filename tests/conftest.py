@@ -72,6 +72,8 @@ TEST_ENV = {
     "SIGAP_STORAGE_URL": f"file://{TMP / 'documents'}",
     "SIGAP_SECRET_KEY": "test-secret-key-not-for-production",
     "SIGAP_LOG_LEVEL": "WARNING",
+    # Real argon2 with cheap parameters; test_passwords checks the default.
+    "SIGAP_PASSWORD_HASH_PROFILE": "fast",
 }
 os.environ.update(TEST_ENV)
 for name in ("SIGAP_REDIS_URL", "SIGAP_SMTP_URL", "SIGAP_TRUST_PROXY"):

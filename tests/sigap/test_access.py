@@ -1,0 +1,145 @@
+"""Each role's access to each route, allowed and denied.
+
+ROUTES is the access policy of the shell, written out. A route added to the
+app without an entry here fails ``test_every_route_has_a_policy``; later
+issues add their routes to their own domain's table the same way."""
+
+from __future__ import annotations
+
+import pytest
+
+from sigap.tables import Role
+from tests.conftest import csrf_token, login
+
+PUBLIC = "public"
+ANY = frozenset(Role)
+ADMIN = frozenset({Role.admin})
+
+# (method, path, who may use it). {user} and {token} are replaced by ids of
+# another user's account and token.
+ROUTES: list[tuple[str, str, object]] = [
+    ("GET", "/", PUBLIC),
+    ("GET", "/login", PUBLIC),
+    ("POST", "/login", PUBLIC),
+    ("POST", "/logout", PUBLIC),
+    ("POST", "/lang", PUBLIC),
+    ("GET", "/healthz", PUBLIC),
+    ("GET", "/readyz", PUBLIC),
+    ("POST", "/api/v1/auth/login", PUBLIC),
+    ("POST", "/api/v1/auth/logout", PUBLIC),
+    ("GET", "/account", ANY),
+    ("POST", "/account/password", ANY),
+    ("POST", "/account/tokens", ANY),
+    ("POST", "/account/tokens/{token}/revoke", ANY),
+    ("GET", "/api/v1/auth/me", ANY),
+    ("GET", "/api/v1/auth/tokens", ANY),
+    ("POST", "/api/v1/auth/tokens", ANY),
+    ("DELETE", "/api/v1/auth/tokens/{token}", ANY),
+    ("GET", "/admin/users", ADMIN),
+    ("GET", "/admin/users/new", ADMIN),
+    ("POST", "/admin/users", ADMIN),
+    ("GET", "/admin/users/{user}", ADMIN),
+    ("POST", "/admin/users/{user}", ADMIN),
+    ("POST", "/admin/users/{user}/password", ADMIN),
+    ("POST", "/admin/users/{user}/deactivate", ADMIN),
+    ("POST", "/admin/users/{user}/activate", ADMIN),
+    ("GET", "/admin/users/{user}/tokens", ADMIN),
+    ("POST", "/admin/tokens/{token}/revoke", ADMIN),
+    ("GET", "/admin/audit", ADMIN),
+    ("GET", "/api/v1/users", ADMIN),
+    ("POST", "/api/v1/users", ADMIN),
+    ("GET", "/api/v1/users/{user}", ADMIN),
+    ("PATCH", "/api/v1/users/{user}", ADMIN),
+    ("GET", "/api/v1/audit", ADMIN),
+]
+
+
+def _app_routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        if route.path.startswith(("/static", "/schema")):
+            continue
+        for method in getattr(route, "methods", ()):
+            if method in {"HEAD", "OPTIONS"}:
+                continue
+            path = route.path
+            for name, param in (("user_id", "{user}"), ("token_id", "{token}")):
+                path = path.replace("{" + name + ":int}", param)
+            found.add((method, path.rstrip("/") or "/"))
+    return found
+
+
+def test_every_route_has_a_policy(app):
+    declared = {(m, p) for m, p, _who in ROUTES}
+    assert _app_routes(app) == declared
+
+
+def test_every_non_public_route_has_a_role_guard(app):
+    for route in app.routes:
+        if route.path.startswith(("/static", "/schema")):
+            continue
+        for handler in route.route_handlers:
+            if handler.opt.get("public") or handler.http_methods == {"OPTIONS"}:
+                continue
+            guards = [g for layer in handler.ownership_layers for g in (layer.guards or [])]
+            role_guards = [g for g in guards if hasattr(g, "roles")]
+            assert role_guards, f"{route.path} {handler.http_methods} has no role guard"
+
+
+def _request(client, method: str, path: str):
+    headers = {"X-CSRFToken": csrf_token(client)}
+    if path.startswith("/api/"):
+        return client.request(method, path, json={} if method in {"POST", "PATCH"} else None, headers=headers)
+    if method == "GET":
+        return client.get(path, follow_redirects=False)
+    return client.post(path, data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
+
+
+@pytest.fixture
+def targets(make_user, call):
+    """Another user's account and API token, to put in the paths."""
+    from datetime import datetime, timezone
+
+    from sigap import accounts
+    from sigap.audit import Actor
+
+    other = make_user("target", "staff")
+    _raw, token = call(
+        accounts.create_token,
+        Actor(user_id=other["id"], username="target", role=Role.staff),
+        name="target token",
+        now=datetime.now(timezone.utc),
+    )
+    return {"{user}": str(other["id"]), "{token}": str(token["id"])}
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role] + ["anonymous"])
+def test_role_access(role, client, make_user, targets):
+    if role != "anonymous":
+        make_user(f"{role}-user", role)
+        login(client, f"{role}-user")
+    else:
+        client.get("/login")  # a CSRF cookie, as any browser would have
+    for method, template, who in ROUTES:
+        if who == PUBLIC or (method, template) == ("POST", "/logout"):
+            continue
+        path = template
+        for key, value in targets.items():
+            path = path.replace(key, value)
+        response = _request(client, method, path)
+        where = f"{role} {method} {path} -> {response.status_code}"
+        if role == "anonymous":
+            if path.startswith("/api/"):
+                assert response.status_code == 401, where
+                assert response.json()["error"] == "signin_required", where
+            else:
+                assert response.status_code == 303, where
+                assert response.headers["location"].startswith("/login?next="), where
+        elif Role(role) in who:
+            assert response.status_code not in (401, 403), where
+        else:
+            assert response.status_code == 403, where
+            if path.startswith("/api/"):
+                assert response.json()["error"] == "forbidden", where
+            else:
+                assert "Akses ditolak" in response.text, where
