@@ -70,12 +70,12 @@ def use_locale(locale: str) -> Iterator[None]:
         _current_locale.reset(token)
 
 
-def gettext(message: str, **params: object) -> str:
-    text = translations(get_locale()).gettext(message)
+def gettext(msgid: str, /, **params: object) -> str:
+    text = translations(get_locale()).gettext(msgid)
     return text % params if params else text
 
 
-def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **params: object) -> str:
     text = translations(get_locale()).ngettext(singular, plural, n)
     params.setdefault("num", n)
     return text % params
