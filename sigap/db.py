@@ -50,7 +50,44 @@ class GuardedSQLiteTransaction(SQLiteTransaction):
 
 
 class SigapSQLiteEngine(SQLiteEngine):
-    __slots__ = ()
+    """Piccolo's SQLite engine with two changes:
+
+    * transactions close their connection when BEGIN fails (see above);
+    * between ``start_connection_pool`` and ``close_connection_pool`` (the
+      app's lifespan) statements outside a transaction share one connection
+      instead of opening a new one (and a new thread) per query: ~4 ms saved
+      per query. Outside that window (CLI, scripts) nothing is kept open, so
+      no aiosqlite thread can outlive its event loop.
+    """
+
+    __slots__ = ("_shared", "_shared_lock", "_shared_loop")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._shared = None
+        self._shared_lock = None
+        self._shared_loop = None
+
+    async def start_connection_pool(self, **_kwargs) -> None:
+        if self._shared is None:
+            self._shared = await self.get_connection()
+            self._shared_lock = asyncio.Lock()
+            self._shared_loop = asyncio.get_running_loop()
+
+    async def close_connection_pool(self) -> None:
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            await shared.close()
+
+    async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
+        if self._shared is None or asyncio.get_running_loop() is not self._shared_loop:
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        assert self._shared_lock is not None
+        async with self._shared_lock:
+            # Autocommit connection (isolation_level=None): each statement
+            # commits on its own, as in Piccolo's per-query connections.
+            async with self._shared.execute(query, args or []) as cursor:
+                return await cursor.fetchall()
 
     def transaction(
         self,
@@ -176,14 +213,17 @@ async def write_transaction() -> AsyncIterator[object]:
 
 
 async def start(engine: Engine | None = None) -> None:
+    """Open the pool (PostgreSQL) or the shared connection (SQLite)."""
     engine = engine or get_engine()
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=10)
+    elif isinstance(engine, SigapSQLiteEngine):
+        await engine.start_connection_pool()
 
 
 async def stop(engine: Engine | None = None) -> None:
     engine = engine or get_engine()
-    if isinstance(engine, PostgresEngine):
+    if isinstance(engine, PostgresEngine | SigapSQLiteEngine):
         await engine.close_connection_pool()
 
 
