@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from sigap import accounts, audit, db
 from sigap.errors import DomainError, ValidationError
-from sigap.i18n import LOCALES, WIB, _, normalize_locale
+from sigap.i18n import WIB, _, normalize_locale
 from sigap.sessions import COOKIE_NAME, SessionStore
 from sigap.storage import Storage
 from sigap.tables import Role
@@ -55,7 +55,12 @@ async def _start_session(request: Request, response: Response, user: dict) -> No
         await store.delete(old)
     key = await store.create(user["id"], user["auth_epoch"], now=utcnow())
     set_cookie_headers(response, request, COOKIE_NAME, key)
-    set_cookie_headers(response, request, LANG_COOKIE, user["locale"], max_age=365 * 86400)
+    # A language picked on this device before signing in is the user's
+    # latest choice: keep it for the account too.
+    chosen = normalize_locale(request.cookies.get(LANG_COOKIE))
+    if chosen and chosen != user["locale"]:
+        await accounts.set_locale(actor_of(request), user["id"], chosen, now=utcnow())
+    set_cookie_headers(response, request, LANG_COOKIE, chosen or user["locale"], max_age=365 * 86400)
 
 
 async def _end_session(request: Request, response: Response) -> None:

@@ -32,7 +32,7 @@ from litestar.utils.scope.state import ScopeState
 from sigap import accounts
 from sigap.audit import Actor
 from sigap.errors import DomainError, Throttled
-from sigap.i18n import DEFAULT_LOCALE, N_, _, get_locale, normalize_locale, set_locale
+from sigap.i18n import DEFAULT_LOCALE, N_, _, normalize_locale, set_locale
 from sigap.logs import request_id_var
 from sigap.sessions import COOKIE_NAME, SessionStore, needs_extension
 from sigap.settings import Settings
@@ -398,6 +398,3 @@ def error_handler(request: Request, exc: Exception) -> Response:
     response.headers.update(headers)
     return response
 
-
-def locale_name() -> str:
-    return get_locale()

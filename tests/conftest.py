@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -129,10 +130,30 @@ async def _truncate() -> None:
         await engine.run_ddl(f"TRUNCATE {joined} RESTART IDENTITY CASCADE", in_pool=False)
 
 
+def run_async_in_thread(fn: Callable[[], object]) -> object:
+    """``asyncio.run(fn())`` in a fresh thread: usable even where an event
+    loop is running in this thread (Playwright's sync API keeps one)."""
+    result: list[object] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(fn()))
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, name="sigap-test-async")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
 @pytest.fixture(autouse=True)
 def clean_database(database: str) -> Iterator[None]:
     yield
-    asyncio.run(_truncate())
+    run_async_in_thread(_truncate)
 
 
 @pytest.fixture

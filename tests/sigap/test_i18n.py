@@ -82,3 +82,11 @@ def test_api_messages_follow_the_language(client, make_user):
     form(client, "/lang", {"locale": "en", "next": "/"})
     r = client.get("/api/v1/users")
     assert r.json()["message"] == "Your role does not allow this action."
+
+
+def test_language_chosen_before_signing_in_is_kept(client, make_user, call):
+    user = make_user("rina", "staff")
+    form(client, "/lang", {"locale": "en", "next": "/login"})
+    login(client, "rina")
+    assert "Welcome" in client.get("/").text
+    assert call(User.select(User.locale).where(User.id == user["id"]).first().run)["locale"] == "en"

@@ -1,0 +1,150 @@
+"""Browser tests: the real Chromium (Debian's, not a downloaded one) driven
+by Playwright's sync API against a real ``sigap serve`` process.
+
+* Chromium starts once per test module; every test gets a fresh context
+  (no cookies, no storage) and page.
+* One server process serves the whole session; the database is still
+  emptied after every test, so each test creates its own users.
+* A missing Chromium (or Playwright) skips these tests with a reason, except
+  under ``CI=true`` where it is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ARTIFACTS, CI, ServerProcess, free_port, password_for
+
+CHROMIUM = os.environ.get("SIGAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+]
+SCREENSHOTS = ARTIFACTS / "screenshots"
+DEFAULT_TIMEOUT_MS = 10_000
+
+
+def _unavailable(reason: str) -> None:
+    """No browser: a failure under CI, a skip with the reason elsewhere."""
+    if CI:
+        pytest.fail(f"{reason} (CI=true: browser tests must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def server(database: str) -> Iterator[ServerProcess]:
+    """``python -m sigap.cli serve`` on a free port, against the test database."""
+    process = ServerProcess({}, free_port())
+    try:
+        process.wait_healthy()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium, started once per module (module, not session: while it runs,
+    ``asyncio.run`` cannot be used in this thread by the tests that follow)."""
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _unavailable(f"Playwright for Python is not installed: {exc}")
+    executable = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).is_file() else None)
+    if executable is None:
+        _unavailable(f"Chromium not found at {CHROMIUM!r} (set SIGAP_CHROMIUM or `apt-get install chromium`)")
+    playwright = sync_playwright().start()
+    try:
+        try:
+            chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except PlaywrightError as exc:
+            # Present but broken is always a failure, on CI or not.
+            pytest.fail(f"Chromium at {executable} did not start: {exc}", pytrace=False)
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def context(browser, server):
+    """A fresh browser context (no cookies) per test; tablet-friendly default size."""
+    ctx = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800}, locale="id-ID")
+    ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+@pytest.fixture
+def new_page(browser, server) -> Iterator[Callable[..., object]]:
+    """Extra pages in their own fresh contexts (another device, another user)."""
+    contexts = []
+
+    def _new(**options):
+        ctx = browser.new_context(base_url=server.url, **options)
+        ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield _new
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+# --- what a user does ----------------------------------------------------------
+
+
+def _is_login_post(response) -> bool:
+    return response.request.method == "POST" and response.url.split("?")[0].endswith("/login")
+
+
+def _not_login(url: str) -> bool:
+    return not url.split("?")[0].endswith("/login")
+
+
+def sign_in(page, username: str, password: str | None = None) -> None:
+    """Open the sign-in form, type the credentials and submit, as a person
+    would; returns once the page the server sent the user to has loaded."""
+    if _not_login(page.url):
+        page.goto("/login")
+    page.locator("#f-username").fill(username)
+    page.locator("#f-password").fill(password if password is not None else password_for(username))
+    with page.expect_response(_is_login_post) as posted:
+        page.locator("form[action='/login'] button[type=submit]").click()
+    status = posted.value.status
+    assert status == 303, f"signing in as {username!r} failed: HTTP {status}"
+    page.wait_for_url(_not_login)
+
+
+def sign_out(page) -> None:
+    page.locator("form[action='/logout'] button").click()
+    page.wait_for_url(re.compile(r"/login$"))
+
+
+def html_lang(page) -> str:
+    return page.evaluate("document.documentElement.lang")
+
+
+def main_menu(page) -> list[str]:
+    return [t.strip() for t in page.locator("nav.mainnav a").all_inner_texts()]
