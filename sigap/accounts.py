@@ -10,6 +10,7 @@ import functools
 import hashlib
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,6 +69,23 @@ def _dummy_hash(profile: str) -> str:
     # Verified against when the username is unknown, so that a wrong
     # username costs the same time as a wrong password.
     return _hasher(profile).hash(secrets.token_urlsafe(16))
+
+
+# The registry tells the shell whether an LKS exists (the shell does not
+# import domain packages: dependencies point from the domains to the shell).
+_lks_exists: Callable[[int], Awaitable[bool]] | None = None
+
+
+def set_lks_checker(check: Callable[[int], Awaitable[bool]]) -> None:
+    global _lks_exists
+    _lks_exists = check
+
+
+async def _check_lks_exists(lks_id: int | None) -> None:
+    if lks_id and _lks_exists is not None and not await _lks_exists(lks_id):
+        raise ValidationError(
+            _("LKS number %(id)s does not exist.", id=lks_id), fields={"lks_id": _("No LKS with this number.")}
+        )
 
 
 def role_label(role: str | Role) -> str:
@@ -196,6 +214,7 @@ async def create_user(
     if fields:
         raise ValidationError(_("Please correct the marked fields."), fields=fields)
     parsed_role, lks_id = _check_role_and_lks(role, lks_id)
+    await _check_lks_exists(lks_id)
     password_hash = await hash_password(password)
     async with write_transaction():
         if await User.exists().where(User.username == username):
@@ -242,6 +261,8 @@ async def update_user(
         new_role = role if role is not None else before["role"]
         new_lks = lks_id if role is not None else before["lks_id"]
         parsed_role, new_lks = _check_role_and_lks(new_role, new_lks)
+        if new_lks != before["lks_id"]:
+            await _check_lks_exists(new_lks)
         if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
             raise ValidationError(_("Please correct the marked fields."), fields={"email": _("Enter a valid e-mail address.")})
         if before["id"] == actor.user_id and parsed_role != Role(before["role"]):

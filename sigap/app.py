@@ -34,7 +34,7 @@ from sigap.web import (
 log = logging.getLogger("sigap")
 
 
-def make_template_environment() -> Environment:
+def make_template_environment(extra_globals: dict | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(PROJECT_ROOT / "templates"),
         autoescape=select_autoescape(["html", "xml"]),
@@ -55,10 +55,13 @@ def make_template_environment() -> Environment:
         locale_names=i18n.LOCALE_NAMES,
         nav_for=nav_for,
     )
+    env.globals.update(extra_globals or {})
     return env
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
+    from registry.controllers import TEMPLATE_GLOBALS as registry_globals
+    from registry.controllers import route_handlers as registry_routes
     from sigap.controllers import route_handlers as shell_routes
 
     settings = settings or get_settings()
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             *shell_routes,
+            *registry_routes,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False),
         ],
         lifespan=[lifespan],
@@ -90,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[RequestContextMiddleware, AuthMiddleware, CSRFCookieMiddleware],
         guards=[token_guard, csrf_guard],
         template_config=TemplateConfig(
-            engine=JinjaTemplateEngine.from_environment(make_template_environment())
+            engine=JinjaTemplateEngine.from_environment(make_template_environment(registry_globals))
         ),
         exception_handlers={Exception: error_handler},
         openapi_config=OpenAPIConfig(
@@ -102,5 +106,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
         ),
         logging_config=None,
+        # Uploads stream to temporary files; the document service enforces
+        # SIGAP_MAX_UPLOAD_MB itself, this only stops absurd bodies early.
+        request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
         debug=False,
     )

@@ -36,6 +36,21 @@ async def _migrate() -> None:
     result = await run_forwards(app_name="all")
     if not result.success:
         raise SystemExit(result.message or _("Migration failed."))
+    from registry.regions import ensure_shipped_regions
+
+    await ensure_shipped_regions()
+
+
+async def _regions_import(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from registry.regions import RegionFileError, import_regions
+
+    try:
+        added, updated = await import_regions(Path(args.folder))
+    except (RegionFileError, OSError) as exc:
+        raise SystemExit(str(exc)) from None
+    print(_("Regions imported: %(added)s added, %(updated)s updated.", added=added, updated=updated))
 
 
 async def _user_create(args: argparse.Namespace) -> None:
@@ -73,9 +88,14 @@ async def _user_deactivate(args: argparse.Namespace) -> None:
 
 
 async def _demo(args: argparse.Namespace) -> None:
+    from registry.demo import load_registry_demo
     from sigap.demo import load_demo
+    from sigap.settings import get_settings
+    from sigap.storage import make_storage
 
-    await load_demo(now=_now(), print_credentials=True)
+    storage = make_storage(get_settings().storage_url)
+    lks_id = await load_registry_demo(now=_now(), storage=storage)
+    await load_demo(now=_now(), print_credentials=True, manager_lks_id=lks_id)
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -112,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load demo data (safe to repeat)")
     demo.set_defaults(handler=_demo, is_async=True)
 
+    regions = sub.add_parser("regions", help="region codes")
+    regions_sub = regions.add_subparsers(dest="regions_command", required=True)
+    regions_import = regions_sub.add_parser("import", help="load idn-area-data CSV files from a folder")
+    regions_import.add_argument("folder", help="folder with provinces.csv, regencies.csv, districts.csv, villages.csv")
+    regions_import.set_defaults(handler=_regions_import, is_async=True)
+
     user = sub.add_parser("user", help="manage user accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     create = user_sub.add_parser("create", help="create an account")
@@ -134,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from sigap.errors import DomainError
+
+    import registry  # noqa: F401  (wires the registry into the shell)
 
     args = build_parser().parse_args(argv)
     with use_locale(os.environ.get("SIGAP_LANG", "id")):

@@ -1,5 +1,5 @@
-"""Demo data for ``make run``: one account per role (the registry issue adds
-the LKS and the manager bound to one). Safe to repeat: what exists is kept.
+"""Demo accounts for ``make run``: one per role (the manager is bound to a
+demo LKS the registry creates). Safe to repeat: what exists is kept.
 
 Demo passwords are random, made on the first run and kept in
 ``var/demo_credentials.txt`` (readable by the owner only)."""
@@ -44,14 +44,20 @@ def _save_credentials(creds: dict[str, str]) -> None:
             fh.write(f"{username}: {password}\n")
 
 
-async def load_demo(*, now: datetime, print_credentials: bool = False) -> dict[str, str]:
+async def load_demo(*, now: datetime, print_credentials: bool = False, manager_lks_id: int | None = None) -> dict[str, str]:
     actor = Actor.system("demo")
     creds = _load_credentials()
-    for username, role, full_name in DEMO_USERS:
+    users = list(DEMO_USERS)
+    if manager_lks_id is not None:
+        users.append(("manager", "manager", "Pengurus LKS (demo)"))
+    for username, role, full_name in users:
         if await User.exists().where(User.username == username):
             continue
         password = creds.get(username) or f"demo-{secrets.token_urlsafe(9)}"
-        await accounts.create_user(actor, username=username, role=role, password=password, now=now, full_name=full_name)
+        await accounts.create_user(
+            actor, username=username, role=role, password=password, now=now, full_name=full_name,
+            lks_id=manager_lks_id if role == "manager" else None,
+        )
         creds[username] = password
     _save_credentials(creds)
     if print_credentials:

@@ -21,7 +21,7 @@ _items: list[NavItem] = []
 
 
 def register(label: str, href: str, roles: set[Role] | frozenset[Role], order: int = 100) -> None:
-    if not any(item.href == href for item in _items):
+    if not any(item.href == href and item.roles == frozenset(roles) for item in _items):
         _items.append(NavItem(label, href, frozenset(roles), order))
         _items.sort(key=lambda item: item.order)
 

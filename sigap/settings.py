@@ -54,7 +54,13 @@ class Settings:
     # "standard": argon2-cffi's RFC 9106 low-memory profile (t=3, 64 MiB, p=4).
     # "fast" exists for the test suite only (t=1, 8 MiB, p=1).
     password_hash_profile: str = "standard"
+    registration_validity_years: int = 3
+    max_upload_mb: int = 20
     extra: dict = field(default_factory=dict)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:
@@ -80,6 +86,8 @@ class Settings:
             trust_proxy_headers=env.get("SIGAP_TRUST_PROXY", "0").lower() in {"1", "true", "yes"},
             log_level=env.get("SIGAP_LOG_LEVEL", "INFO").upper(),
             password_hash_profile=env.get("SIGAP_PASSWORD_HASH_PROFILE", "standard"),
+            registration_validity_years=int(env.get("SIGAP_REGISTRATION_VALIDITY_YEARS", "3")),
+            max_upload_mb=int(env.get("SIGAP_MAX_UPLOAD_MB", "20")),
         )
 
 

@@ -117,11 +117,15 @@ def database() -> Iterator[str]:
             pass
 
 
+REFERENCE_TABLES = {"registry_region"}
+
+
 async def _truncate() -> None:
     from sigap.db import all_tables, get_engine, is_sqlite
 
     engine = get_engine()
-    names = [t._meta.tablename for t in all_tables()]
+    # Reference data loaded by `sigap migrate` stays.
+    names = [t._meta.tablename for t in all_tables() if t._meta.tablename not in REFERENCE_TABLES]
     if is_sqlite():
         for name in names:
             await engine.run_ddl(f'DELETE FROM "{name}"', in_pool=False)
@@ -198,17 +202,52 @@ def password_for(username: str) -> str:
     return "Tangguh-" + hashlib.sha256(username.encode()).hexdigest()[:10]
 
 
+LKS_DEFAULTS = {
+    "kind": "lksa",
+    "legal_entity": True,
+    "yayasan_name": "Yayasan Uji Coba",
+    "address": "Jl. Melati No. 1",
+    "rt": "001",
+    "rw": "002",
+    "kelurahan_code": "36.71.11.1005",  # Kunciran Indah, Pinang
+    "capacity": 30,
+}
+
+
 @pytest.fixture
-def make_user(call) -> Callable[..., dict]:
-    """Create an account through the real service; password: password_for(username)."""
+def make_lks(call) -> Callable[..., dict]:
+    """Register an LKS through the real service, as Dinsos staff."""
+    from datetime import datetime, timezone
+
+    from registry import services
+    from sigap.audit import Actor
+    from sigap.tables import Role
+
+    counter = {"n": 0}
+
+    def _make(name: str | None = None, **fields) -> dict:
+        counter["n"] += 1
+        data = {**LKS_DEFAULTS, "name": name or f"LKSA Uji {counter['n']}", **fields}
+        row, _warnings = call(
+            services.create_lks, Actor(user_id=None, username="test", role=Role.staff), data, now=datetime.now(timezone.utc)
+        )
+        return row
+
+    return _make
+
+
+@pytest.fixture
+def make_user(call, make_lks) -> Callable[..., dict]:
+    """Create an account through the real service; password: password_for(username).
+    A manager without ``lks_id`` gets a new LKS of their own."""
     from datetime import datetime, timezone
 
     from sigap import accounts
     from sigap.audit import Actor
 
     def _make(username: str, role: str = "staff", **extra) -> dict:
-        if role == "manager":
-            extra.setdefault("lks_id", 1)
+        if role == "manager" and "lks_id" not in extra:
+            extra["lks_id"] = make_lks(f"LKS milik {username}")["id"]
         return call(
             accounts.create_user,
             Actor.system("test"),

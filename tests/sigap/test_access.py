@@ -14,6 +14,8 @@ from tests.conftest import csrf_token, login
 PUBLIC = "public"
 ANY = frozenset(Role)
 ADMIN = frozenset({Role.admin})
+STAFF = frozenset({Role.admin, Role.staff})
+STAFF_MANAGER = frozenset({Role.admin, Role.staff, Role.manager})
 
 # (method, path, who may use it). {user} and {token} are replaced by ids of
 # another user's account and token.
@@ -51,6 +53,29 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/api/v1/users/{user}", ADMIN),
     ("PATCH", "/api/v1/users/{user}", ADMIN),
     ("GET", "/api/v1/audit", ADMIN),
+    # registry: a manager passes the role guard, then sees only their own LKS
+    # (another one is 404: see tests/registry/test_manager_portal.py).
+    ("GET", "/lks", STAFF_MANAGER),
+    ("GET", "/lks/new", STAFF),
+    ("POST", "/lks", STAFF),
+    ("GET", "/lks/{lks}", STAFF_MANAGER),
+    ("GET", "/lks/{lks}/edit", STAFF_MANAGER),
+    ("POST", "/lks/{lks}/edit", STAFF_MANAGER),
+    ("POST", "/lks/{lks}/workflow", STAFF_MANAGER),
+    ("POST", "/lks/{lks}/documents", STAFF_MANAGER),
+    ("GET", "/lks/{lks}/certificate.pdf", STAFF_MANAGER),
+    ("GET", "/documents/{document}/content", STAFF_MANAGER),
+    ("POST", "/documents/{document}/review", STAFF),
+    ("GET", "/api/v1/lks", STAFF),
+    ("POST", "/api/v1/lks", STAFF),
+    ("GET", "/api/v1/lks/{lks}", STAFF_MANAGER),
+    ("PATCH", "/api/v1/lks/{lks}", STAFF_MANAGER),
+    ("POST", "/api/v1/lks/{lks}/transitions", STAFF_MANAGER),
+    ("GET", "/api/v1/lks/{lks}/documents", STAFF_MANAGER),
+    ("POST", "/api/v1/lks/{lks}/documents", STAFF_MANAGER),
+    ("GET", "/api/v1/documents/{document}/content", STAFF_MANAGER),
+    ("POST", "/api/v1/documents/{document}/review", STAFF),
+    ("GET", "/api/v1/regions", STAFF_MANAGER),
 ]
 
 
@@ -63,7 +88,7 @@ def _app_routes(app) -> set[tuple[str, str]]:
             if method in {"HEAD", "OPTIONS"}:
                 continue
             path = route.path
-            for name, param in (("user_id", "{user}"), ("token_id", "{token}")):
+            for name, param in (("user_id", "{user}"), ("token_id", "{token}"), ("lks_id", "{lks}"), ("document_id", "{document}")):
                 path = path.replace("{" + name + ":int}", param)
             found.add((method, path.rstrip("/") or "/"))
     return found
@@ -96,21 +121,25 @@ def _request(client, method: str, path: str):
 
 
 @pytest.fixture
-def targets(make_user, call):
-    """Another user's account and API token, to put in the paths."""
+def targets(make_user, make_lks, call, app):
+    """Another user's account, API token, LKS and document, for the paths."""
+    import io
     from datetime import datetime, timezone
 
+    from registry import documents
     from sigap import accounts
     from sigap.audit import Actor
 
+    now = datetime.now(timezone.utc)
     other = make_user("target", "staff")
-    _raw, token = call(
-        accounts.create_token,
-        Actor(user_id=other["id"], username="target", role=Role.staff),
-        name="target token",
-        now=datetime.now(timezone.utc),
+    actor = Actor(user_id=other["id"], username="target", role=Role.staff)
+    _raw, token = call(accounts.create_token, actor, name="target token", now=now)
+    lks = make_lks("LKS Sasaran")
+    document, _created = call(
+        documents.upload, actor, lks["id"], doc_type="npwp", filename="npwp.pdf",
+        fileobj=io.BytesIO(b"%PDF-1.4 sasaran"), now=now, storage=app.state.storage, max_bytes=10**6,
     )
-    return {"{user}": str(other["id"]), "{token}": str(token["id"])}
+    return {"{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"])}
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role] + ["anonymous"])

@@ -50,12 +50,15 @@ def test_user_create_set_password_deactivate(call):
     assert actions == ["user.create", "user.password_reset", "user.deactivate"]
 
 
-def test_manager_needs_an_lks(call):
+def test_manager_needs_an_existing_lks(call, make_lks):
     r = sigap("user", "create", "--username", "pengurus1", "--role", "manager", "--password-stdin", stdin="Kuat-Sekali-2026\n")
     assert r.returncode == 1 and "harus terhubung ke satu LKS" in r.stderr
-    r = sigap("user", "create", "--username", "pengurus1", "--role", "manager", "--lks", "7", "--password-stdin", stdin="Kuat-Sekali-2026\n")
+    r = sigap("user", "create", "--username", "pengurus1", "--role", "manager", "--lks", "9999", "--password-stdin", stdin="Kuat-Sekali-2026\n")
+    assert r.returncode == 1 and "9999" in r.stderr
+    lks = make_lks("LKSA Pengurus")
+    r = sigap("user", "create", "--username", "pengurus1", "--role", "manager", "--lks", str(lks["id"]), "--password-stdin", stdin="Kuat-Sekali-2026\n")
     assert r.returncode == 0, r.stderr
-    assert call(User.select(User.lks_id).where(User.username == "pengurus1").first().run)["lks_id"] == 7
+    assert call(User.select(User.lks_id).where(User.username == "pengurus1").first().run)["lks_id"] == lks["id"]
 
 
 def test_clear_errors_and_nonzero_exit(call):
@@ -99,7 +102,13 @@ def test_demo_is_safe_to_repeat(call, settings):
     second = sigap("demo")
     assert second.returncode == 0, second.stderr
     roles = sorted(r["role"] for r in call(User.select(User.role).run))
-    assert roles == ["admin", "inspector", "partner", "staff"]
+    assert roles == ["admin", "inspector", "manager", "partner", "staff"]
+    from registry.tables import Lks
+
+    assert call(Lks.count().where(Lks.name.like("%(Demo)")).run) == 72
+    assert call(Lks.count().where(Lks.accreditation_status == "accredited").run) == 17
+    assert call(Lks.count().where(Lks.accreditation_status == "in_process").run) == 12
+    assert len({r["kecamatan_code"] for r in call(Lks.select(Lks.kecamatan_code).run)}) == 13
     # The same credentials are printed both times and they work.
     assert first.stdout == second.stdout
     creds = (settings.var_dir / "demo_credentials.txt").read_text()
