@@ -442,3 +442,147 @@ def _api_row(row: dict) -> dict:
 
 
 route_handlers = [LksPages, DocumentPages, LksAPI, DocumentsAPI, RegionsAPI]
+
+
+# --- import and export ---------------------------------------------------------
+
+import functools  # noqa: E402
+
+import anyio.to_thread  # noqa: E402
+
+from registry import io as lks_io  # noqa: E402
+
+
+def _column_groups() -> list[tuple[list[str], str]]:
+    """The import columns for the explanation table: neighbours with the
+    same explanation (rt/rw, the eight resident counts...) share a row."""
+    groups: list[tuple[list[str], str]] = []
+    for column in lks_io.COLUMNS:
+        if groups and groups[-1][1] == column.help:
+            groups[-1][0].append(column.header)
+        else:
+            groups.append(([column.header], column.help))
+    return [(headers, _(text)) for headers, text in groups]
+
+
+def _import_page(request: Request, mode: str, status_code: int = 200, **context: Any) -> Template:
+    context.setdefault("message", None)
+    context.setdefault("report", None)
+    context.setdefault("token", None)
+    context.setdefault("filename", "")
+    return page(
+        "registry/import.html",
+        status_code=status_code,
+        mode=mode,
+        columns=_column_groups(),
+        kind_words=list(lks_io.KIND_WORDS.values()),
+        service_choices=[(code, _(text)) for code, text in services.SERVICES.items()],
+        max_upload_mb=settings_of(request).max_upload_mb,
+        max_rows=f"{lks_io.MAX_ROWS:,}".replace(",", "."),
+        planned_labels={k: _(v) for k, v in lks_io.PLANNED_LABELS.items()},
+        done_labels={k: _(v) for k, v in lks_io.DONE_LABELS.items()},
+        **context,
+    )
+
+
+def _download_headers(filename: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+class LksTransferPages(Controller):
+    """Import the office's spreadsheet (a dry run first, then the commit) and
+    export the filtered register as CSV or XLSX. Dinas Sosial staff only."""
+
+    path = "/lks"
+    include_in_schema = False
+    guards = [STAFF]
+
+    @get("/import")
+    async def import_form(self, request: Request) -> Template:
+        return _import_page(request, "form")
+
+    @get("/import/template.xlsx")
+    async def import_template(self) -> Response[bytes]:
+        content = await lks_io.template_xlsx()
+        return Response(content, media_type=lks_io.XLSX_MEDIA_TYPE, headers=_download_headers("templat-impor-lks.xlsx"))
+
+    @post("/import")
+    async def import_upload(self, request: Request) -> Template:
+        """Keep the file (a browser cannot send it twice) and show the dry run."""
+        settings = settings_of(request)
+        folder = settings.var_dir / "imports"
+        now = utcnow()
+        form = await request.form()
+        file = form.get("file")
+        token: str | None = None
+        filename = file.filename if isinstance(file, UploadFile) else ""
+        try:
+            if not isinstance(file, UploadFile):
+                raise ValidationError(_("Choose a file to upload."), fields={"file": _("Choose a file.")})
+            content = await file.read(settings.max_upload_bytes + 1)
+            token = await anyio.to_thread.run_sync(
+                functools.partial(lks_io.store_upload, content, folder, now=now, max_bytes=settings.max_upload_bytes)
+            )
+            path = lks_io.find_upload(folder, token, now=now)
+            assert path is not None
+            with path.open("rb") as fh:
+                report = await lks_io.dry_run(actor_of(request), fh, now=now)
+        except DomainError as exc:
+            if token:
+                _discard_upload(folder, token, now)
+            if exc.status_code in (403, 404):
+                raise
+            return _import_page(request, "form", status_code=exc.status_code, message=exc.message, filename=filename)
+        if not report.applicable:
+            _discard_upload(folder, token, now)
+            token = None
+        return _import_page(request, "report", report=report, token=token, filename=filename)
+
+    @post("/import/commit")
+    async def import_commit(self, request: Request, data: URLEncodedBody[dict[str, str]]) -> Template:
+        folder = settings_of(request).var_dir / "imports"
+        now = utcnow()
+        claimed = lks_io.claim_upload(folder, data.get("token", ""), now=now)
+        if claimed is None:
+            message = _("This import is no longer available: it was already applied, or it was checked more than a day ago. Upload the file again.")
+            return _import_page(request, "form", status_code=404, message=message)
+        try:
+            with claimed.open("rb") as fh:
+                report = await lks_io.commit(actor_of(request), fh, now=now)
+        except DomainError as exc:
+            lks_io.release_upload(claimed)
+            if exc.status_code in (403, 404):
+                raise
+            return _import_page(request, "form", status_code=exc.status_code, message=exc.message)
+        except BaseException:
+            lks_io.release_upload(claimed)
+            raise
+        claimed.unlink(missing_ok=True)
+        return _import_page(request, "result", report=report)
+
+    @get("/export.csv")
+    async def export_csv(self, request: Request) -> Stream:
+        params = dict(request.query_params)
+        now = utcnow()
+        chunks = await lks_io.export_csv(actor_of(request), _filter(params), params.get("sort", "name"), now=now)
+        return Stream(chunks, media_type=lks_io.CSV_MEDIA_TYPE, headers=_download_headers(lks_io.export_filename("csv", now=now)))
+
+    @get("/export.xlsx")
+    async def export_xlsx(self, request: Request) -> Stream:
+        params = dict(request.query_params)
+        now = utcnow()
+        chunks = await lks_io.export_xlsx(actor_of(request), _filter(params), params.get("sort", "name"), now=now)
+        return Stream(chunks, media_type=lks_io.XLSX_MEDIA_TYPE, headers=_download_headers(lks_io.export_filename("xlsx", now=now)))
+
+
+def _discard_upload(folder, token: str | None, now) -> None:
+    path = lks_io.find_upload(folder, token or "", now=now)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+route_handlers.append(LksTransferPages)

@@ -284,7 +284,12 @@ async def review(actor: Actor, document_id: int, *, verdict: str, reason: str = 
 
 async def list_documents(actor: Actor, lks_id: int, *, include_superseded: bool = False) -> list[dict]:
     ensure_can_see(actor, lks_id)
-    query = Document.select().where(Document.lks == lks_id).order_by(Document.uploaded_at, ascending=False)
+    query = (
+        Document.select()
+        .where(Document.lks == lks_id)
+        .order_by(Document.uploaded_at, ascending=False)
+        .order_by(Document.id, ascending=False)
+    )
     if not include_superseded:
         query = query.where(Document.status != DocumentStatus.superseded.value)
     return await query
