@@ -4,6 +4,7 @@ from sigap import accounts
 
 
 def _install() -> None:
+    import registry.jobs  # noqa: F401  (registers the scheduled jobs)
     from registry.services import lks_exists
     from sigap import nav
     from sigap.i18n import N_

@@ -558,6 +558,7 @@ async def _plan(table: Table, *, today: date) -> list[_Planned]:
     staged: list[tuple[RowResult, dict[str, str], dict[str, str], int | None, str]] = []
     seen_keys: dict[tuple[str, str], int] = {}
     seen_ids: dict[int, int] = {}
+    by_name: set[int] = set()  # rows matched by name and kelurahan, not by id
     for number, cells in table.rows:
         name = " ".join(cells.get("nama", "").split())
         result = RowResult(row=number, name=name)
@@ -582,6 +583,7 @@ async def _plan(table: Table, *, today: date) -> list[_Planned]:
             matches = by_key.get(key, [])
             if len(matches) == 1:
                 target = matches[0]
+                by_name.add(number)
             elif len(matches) > 1:
                 errors["id"] = _(
                     "Several LKS with this name are registered in this kelurahan (numbers %(ids)s): write the number in the id column.",
@@ -606,6 +608,10 @@ async def _plan(table: Table, *, today: date) -> list[_Planned]:
     for result, cells, errors, target, code in staged:
         current = current_rows.get(target) if target is not None else None
         data = _row_data(cells, current, code, kinds, service_codes, errors)
+        if current is not None and result.row in by_name:
+            # Found by its name: a different spelling (case, accents) in
+            # the file does not rename it. Renaming takes the id column.
+            data["name"] = current["name"]
         checked = None
         try:
             checked = await services.check_fields(data, current=current, today=today)

@@ -77,9 +77,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await db.start()
         except Exception as exc:  # the database may come up later: /readyz tells
             log.error("database connection pool not started", extra={"error": type(exc).__name__})
+        jobs = None
+        if settings.scheduler_enabled:
+            from sigap.scheduler import start_scheduler
+
+            jobs = start_scheduler()
+        app.state.scheduler = jobs
         try:
             yield
         finally:
+            if jobs is not None:
+                jobs.shutdown(wait=False)
             await db.stop()
             await session_store.close()
 

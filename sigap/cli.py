@@ -98,6 +98,23 @@ async def _demo(args: argparse.Namespace) -> None:
     await load_demo(now=_now(), print_credentials=True, manager_lks_id=lks_id)
 
 
+async def _jobs_run(args: argparse.Namespace) -> None:
+    from sigap.scheduler import JOBS, run_job
+
+    if args.name not in JOBS:
+        raise SystemExit(_("Unknown job %(name)s. Jobs: %(names)s.", name=args.name, names=", ".join(sorted(JOBS))))
+    now = None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise SystemExit(_("--now must be an ISO-8601 date and time, for example 2026-11-22T01:00:00+07:00.")) from None
+        if now.tzinfo is None:
+            raise SystemExit(_("--now needs a time zone, for example 2026-11-22T01:00:00+07:00."))
+    result = await run_job(args.name, now=now)
+    print(_("Job %(name)s done: %(result)s.", name=args.name, result=result))
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -131,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load demo data (safe to repeat)")
     demo.set_defaults(handler=_demo, is_async=True)
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_run = jobs_sub.add_parser("run", help="run one job now")
+    jobs_run.add_argument("name", help="the job's name, e.g. expire-registrations")
+    jobs_run.add_argument("--now", default=None, help="pretend it is this time (ISO-8601 with time zone)")
+    jobs_run.set_defaults(handler=_jobs_run, is_async=True)
 
     regions = sub.add_parser("regions", help="region codes")
     regions_sub = regions.add_subparsers(dest="regions_command", required=True)

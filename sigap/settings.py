@@ -56,6 +56,7 @@ class Settings:
     password_hash_profile: str = "standard"
     registration_validity_years: int = 3
     max_upload_mb: int = 20
+    scheduler_enabled: bool = True
     extra: dict = field(default_factory=dict)
 
     @property
@@ -88,6 +89,7 @@ class Settings:
             password_hash_profile=env.get("SIGAP_PASSWORD_HASH_PROFILE", "standard"),
             registration_validity_years=int(env.get("SIGAP_REGISTRATION_VALIDITY_YEARS", "3")),
             max_upload_mb=int(env.get("SIGAP_MAX_UPLOAD_MB", "20")),
+            scheduler_enabled=env.get("SIGAP_SCHEDULER", "1").lower() not in {"0", "false", "no"},
         )
 
 

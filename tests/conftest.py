@@ -75,6 +75,9 @@ TEST_ENV = {
     "SIGAP_LOG_LEVEL": "WARNING",
     # Real argon2 with cheap parameters; test_passwords checks the default.
     "SIGAP_PASSWORD_HASH_PROFILE": "fast",
+    # Jobs run when a test calls them, with its own `now` (test_jobs starts
+    # the real scheduler on purpose).
+    "SIGAP_SCHEDULER": "0",
 }
 os.environ.update(TEST_ENV)
 for name in ("SIGAP_REDIS_URL", "SIGAP_SMTP_URL", "SIGAP_TRUST_PROXY"):
