@@ -83,9 +83,11 @@ async def load_registry_demo(*, now: datetime, storage: Storage) -> int | None:
         district = districts[i % len(districts)]
         village = rng.choice(by_district[district["code"]])
         kind = kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds)
-        name = f"{rng.choice(KIND_PREFIX[kind])} {rng.choice(WORDS)}"
+        word = rng.choice(WORDS)
+        name = f"{rng.choice(KIND_PREFIX[kind])} {word}"
         while normalize_text(name) in used_names:
-            name = f"{rng.choice(KIND_PREFIX[kind])} {rng.choice(WORDS)} {rng.randint(2, 9)}"
+            word = f"{rng.choice(WORDS)} {rng.randint(2, 9)}"
+            name = f"{rng.choice(KIND_PREFIX[kind])} {word}"
         used_names.add(normalize_text(name))
         name = f"{name} (Demo)"
         status = statuses[i]
@@ -99,7 +101,7 @@ async def load_registry_demo(*, now: datetime, storage: Storage) -> int | None:
             "name": name,
             "kind": kind,
             "legal_entity": legal,
-            "yayasan_name": f"Yayasan {name.split(' ', 1)[1]}" if legal else "",
+            "yayasan_name": f"Yayasan {word} (Demo)" if legal else "",
             "akta_number": f"{rng.randint(1, 99):02d}" if legal else "",
             "akta_date": date(rng.randint(1995, 2020), rng.randint(1, 12), rng.randint(1, 28)) if legal else None,
             "sk_kemenkumham_number": f"AHU-{rng.randint(1000, 9999)}.AH.01.04.Tahun {rng.randint(2008, 2021)}" if legal else "",
