@@ -25,6 +25,9 @@ PAGES = [
     ("admin-users", "/admin/users", "Pengguna"),
     ("admin-audit", "/admin/audit", "Log audit"),
     ("account", "/account", "Akun saya"),
+    ("lks-list", "/lks?kecamatan=36.71.11", "Daftar LKS"),
+    ("lks-detail", "/lks/{lks}", "Panti Asuhan Kasih Bunda"),
+    ("lks-new", "/lks/new", "Daftarkan LKS baru"),
 ]
 
 OVERFLOW = """() => {
@@ -33,7 +36,7 @@ OVERFLOW = """() => {
 }"""
 
 
-def _seed(make_user, call) -> None:
+def _seed(make_user, call, make_lks) -> int:
     """Enough realistic data that tables and menus have something to show."""
     from sigap import accounts
     from sigap.audit import Actor
@@ -43,11 +46,16 @@ def _seed(make_user, call) -> None:
     make_user("rina", "staff", full_name="Rina Marlina", email="rina.marlina@dinsos.tangerangkota.go.id")
     make_user("agus.pinang", "inspector", full_name="Agus Setiawan")
     make_user("satpolpp.kunciran", "partner", full_name="Bambang Prasetyo (Satpol PP Kec. Pinang)")
-    make_user("pengurus.lksa-kasih-bunda", "manager", full_name="Maria Fransiska", lks_id=1)
+    lks = make_lks("Panti Asuhan Kasih Bunda", yayasan_name="Yayasan Kasih Bunda", phone="021-5551234",
+                   residents={"m_6_12": 8, "f_6_12": 9, "m_13_17": 5, "f_13_17": 6}, services=["residential_care", "education"])
+    make_lks("LKSA Cahaya Harapan", kelurahan_code="36.71.11.1001")
+    make_lks("Panti Werdha Budi Luhur", kind="elderly", kelurahan_code="36.71.11.1007")
+    make_user("pengurus.lksa-kasih-bunda", "manager", full_name="Maria Fransiska", lks_id=lks["id"])
     actor = Actor(user_id=admin["id"], username=admin["username"], role=Role.admin)
     now = datetime.now(timezone.utc)
     call(accounts.create_token, actor, name="Tablet inspeksi Kecamatan Pinang", now=now, expires_in_days=90)
     call(accounts.create_token, actor, name="Integrasi SIKS-NG", now=now)
+    return lks["id"]
 
 
 def _shoot(page, name: str, viewport: str, directory) -> str | None:
@@ -60,8 +68,8 @@ def _shoot(page, name: str, viewport: str, directory) -> str | None:
     return None
 
 
-def test_screenshots_at_tablet_and_desktop_sizes(new_page, make_user, call, screenshot_dir):
-    _seed(make_user, call)
+def test_screenshots_at_tablet_and_desktop_sizes(new_page, make_user, make_lks, call, screenshot_dir):
+    lks_id = _seed(make_user, call, make_lks)
     problems: list[str] = []
     for viewport, size in VIEWPORTS.items():
         page = new_page(viewport=size, locale="id-ID")  # a fresh context per size
@@ -71,7 +79,7 @@ def test_screenshots_at_tablet_and_desktop_sizes(new_page, make_user, call, scre
 
         sign_in(page, "siti.admin")
         for name, path, heading in PAGES:
-            response = page.goto(path)
+            response = page.goto(path.format(lks=lks_id))
             assert response.status == 200, (path, response.status)
             expect(page.get_by_role("heading", level=1)).to_have_text(heading)
             problems.append(_shoot(page, name, viewport, screenshot_dir))
