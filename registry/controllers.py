@@ -3,10 +3,12 @@ certificate, import and export. Pages and API call the same services."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
+import anyio.to_thread
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter, URLEncodedBody
@@ -14,10 +16,12 @@ from litestar.response import Redirect, Stream, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from registry import documents, regions, services
+from registry import io as lks_io
 from registry.services import LksFilter
 from registry.tables import AccreditationStatus, LksKind, RegistrationStatus, RiskLevel
-from sigap.errors import DomainError, ValidationError
+from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
+from sigap.storage import ObjectNotFound, StorageError, iter_reader
 from sigap.tables import Role
 from sigap.web import actor_of, page, requires, settings_of, utcnow
 
@@ -272,13 +276,16 @@ class DocumentPages(Controller):
 
 async def _download(request: Request, document_id: int) -> Stream:
     row = await documents.for_download(actor_of(request), document_id, now=utcnow())
-    storage = request.app.state.storage
     try:
-        chunks = storage.iter_chunks(row["storage_key"])
-    except Exception as exc:  # storage unreachable before the first byte
+        # Open before answering: a missing object or unreachable storage is
+        # a clear error, not a response broken after its headers.
+        reader = await request.app.state.storage.open(row["storage_key"])
+    except ObjectNotFound as exc:
+        raise NotFound(_("The file of this document is missing from storage.")) from exc
+    except StorageError as exc:
         raise documents.StorageUnavailable(_("Document storage is unavailable right now. Please try again later.")) from exc
     return Stream(
-        chunks,
+        iter_reader(reader),
         media_type=row["content_type"],
         headers={
             "Content-Disposition": f'attachment; filename="{row["filename"]}"',
@@ -441,16 +448,9 @@ def _api_row(row: dict) -> dict:
     return {k: v for k, v in row.items() if k != "search_text"}
 
 
-route_handlers = [LksPages, DocumentPages, LksAPI, DocumentsAPI, RegionsAPI]
 
 
 # --- import and export ---------------------------------------------------------
-
-import functools  # noqa: E402
-
-import anyio.to_thread  # noqa: E402
-
-from registry import io as lks_io  # noqa: E402
 
 
 def _column_groups() -> list[tuple[list[str], str]]:
@@ -585,4 +585,4 @@ def _discard_upload(folder, token: str | None, now) -> None:
         path.unlink(missing_ok=True)
 
 
-route_handlers.append(LksTransferPages)
+route_handlers = [LksPages, LksTransferPages, DocumentPages, LksAPI, DocumentsAPI, RegionsAPI]

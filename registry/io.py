@@ -47,6 +47,7 @@ from sigap.i18n import N_, WIB, _, use_locale
 from sigap.settings import get_settings
 
 MAX_ROWS = 20_000
+COMMIT_BATCH = 100  # rows per write transaction of a commit
 MAX_COLUMNS = 200
 UPLOAD_TTL = timedelta(days=1)
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -669,27 +670,40 @@ async def dry_run(actor: Actor, fileobj: BinaryIO, *, now: datetime) -> ImportRe
 
 
 async def commit(actor: Actor, fileobj: BinaryIO, *, now: datetime) -> ImportReport:
-    """Plan again and apply every valid row, all in one transaction (all
-    valid rows or, on a failure, none). Rejected rows are skipped."""
+    """Plan again against the current register and apply every valid row;
+    rejected rows are skipped.
+
+    Rows are written in batches of :data:`COMMIT_BATCH`, one transaction
+    each, so a large import never holds the database's write lock for long.
+    Should it stop half-way (the database went away), importing the same
+    file again finishes the job: the rows already applied are "unchanged"."""
     _ensure_staff(actor)
     table = await _table_from(fileobj)
-    async with write_transaction():
-        planned = await _plan(table, today=now.astimezone(WIB).date())
-        for item in planned:
-            result = item.result
-            try:
-                if result.outcome == CREATE:
-                    row, _warnings = await services.create_lks(actor, item.data, now=now)
-                    result.lks_id = row["id"]
-                elif result.outcome == UPDATE:
-                    assert result.lks_id is not None and item.version is not None
-                    await services.update_lks(actor, result.lks_id, item.data, version=item.version, now=now)
-            except DomainError as exc:  # cannot happen after the plan; kept as a reason, not a crash
-                result.outcome = REJECTED
-                result.errors = [(FIELD_COLUMNS.get(k, k), v) for k, v in exc.fields.items()] or [("", exc.message)]
-        report = ImportReport(table.file_format, [p.result for p in planned], notes=_notes(table), committed=True)
-        await audit.record(actor, "lks.import", "lks", "", now=now, after={"format": table.file_format, "rows": len(planned), **report.counts})
+    planned = await _plan(table, today=now.astimezone(WIB).date())
+    todo = [item for item in planned if item.result.outcome in (CREATE, UPDATE)]
+    for start in range(0, len(todo), COMMIT_BATCH):
+        async with write_transaction():
+            for item in todo[start : start + COMMIT_BATCH]:
+                await _apply(actor, item, now=now)
+    report = ImportReport(table.file_format, [p.result for p in planned], notes=_notes(table), committed=True)
+    await audit.record(actor, "lks.import", "lks", "", now=now, after={"format": table.file_format, "rows": len(planned), **report.counts})
     return report
+
+
+async def _apply(actor: Actor, item: _Planned, *, now: datetime) -> None:
+    result = item.result
+    try:
+        if result.outcome == CREATE:
+            row, _warnings = await services.create_lks(actor, item.data, now=now)
+            result.lks_id = row["id"]
+        elif result.outcome == UPDATE:
+            assert result.lks_id is not None and item.version is not None
+            await services.update_lks(actor, result.lks_id, item.data, version=item.version, now=now)
+    except DomainError as exc:
+        # Someone changed the register since the plan (a stale version, a
+        # kelurahan removed...): a reason on the row, not a failed import.
+        result.outcome = REJECTED
+        result.errors = [(FIELD_COLUMNS.get(k, k), v) for k, v in exc.fields.items()] or [("", exc.message)]
 
 
 # --- uploads kept between the dry run and the commit ------------------------------

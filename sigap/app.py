@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 jobs.shutdown(wait=False)
             await db.stop()
             await session_store.close()
+            storage.close()
 
     return Litestar(
         route_handlers=[

@@ -5,8 +5,9 @@ the default) or S3-compatible object storage (``s3://bucket[/prefix]`` with
 Files are streamed in both directions, never read whole into memory: ``put``
 copies from a file object (local: into a temporary file in the same folder,
 then an atomic rename; S3: ``upload_fileobj`` with a small, bounded number of
-parts in memory), ``open`` gives a file object to read in chunks and
-``iter_chunks`` an async iterator of chunks for streaming responses.
+parts in memory), ``open`` gives a file object to read in chunks,
+``iter_reader`` turns it into an async iterator of chunks for a streaming
+response, and ``iter_chunks`` does both.
 
 Blocking work (file system calls, boto3, which is synchronous) runs in a
 worker thread through ``anyio.to_thread``, so the event loop never waits on
@@ -19,6 +20,7 @@ message names the operation and the cause, never a credential.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import tempfile
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
+import anyio
 import anyio.to_thread
 
 T = TypeVar("T")
@@ -37,8 +40,8 @@ CHUNK_SIZE = 256 * 1024
 _COPY_BUFFER = 1024 * 1024
 # S3 uploads: s3transfer copies each part of a multipart upload into memory
 # (and reads the next one ahead). Parts of 5 MiB (S3's minimum), one part
-# sent at a time: measured peak growth ~18 MiB per upload whatever the file's
-# size, for a 64 MiB file (8 MiB parts, two in flight: ~37 MiB; boto3's
+# sent at a time. Measured peak RSS growth while uploading 64 MiB: ~17 MiB,
+# the same for any larger file (8 MiB parts, two in flight: ~37 MiB; boto3's
 # defaults, ten in flight: ~80 MiB). Files under 5 MiB go in one PutObject,
 # streamed from the file object.
 _S3_PART_SIZE = 5 * 1024 * 1024
@@ -47,12 +50,12 @@ _S3_MAX_PARTS_IN_MEMORY = 1
 # silence on a socket, 3 attempts in all (botocore's standard mode waits at
 # most 1 s, then 2 s, between them). Connection refused: ~0-3 s; a server
 # that accepts but never answers: ~35 s for a transfer. The readiness probe
-# (check) has its own client: 3 s of silence, 2 attempts (at most ~7 s).
+# (check) has its own client: 2 s of silence, one attempt (probes repeat).
 _S3_CONNECT_TIMEOUT = 2
 _S3_READ_TIMEOUT = 10
 _S3_MAX_ATTEMPTS = 3
-_S3_PROBE_READ_TIMEOUT = 3
-_S3_PROBE_MAX_ATTEMPTS = 2
+_S3_PROBE_READ_TIMEOUT = 2
+_S3_PROBE_MAX_ATTEMPTS = 1
 _MAX_KEY_BYTES = 900  # S3 allows 1024 bytes for prefix + key
 
 
@@ -82,12 +85,15 @@ class Storage(Protocol):
 
     async def open(self, key: str) -> BinaryIO:
         """A binary file object of the stored content, to ``read(n)`` in
-        chunks *from a worker thread* and close; in async code prefer
-        :meth:`iter_chunks`."""
+        chunks *from a worker thread* and close; in async code hand it to
+        :func:`iter_reader`. A missing object raises :class:`ObjectNotFound`
+        here, before anything is streamed."""
 
     def iter_chunks(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         """The stored content as an async iterator of byte chunks (each read
-        in a worker thread): fit for a Litestar ``Stream`` response."""
+        in a worker thread). The object is opened on the first iteration, so
+        :class:`ObjectNotFound` surfaces there; for an HTTP response use
+        :meth:`open` and :func:`iter_reader`."""
 
     async def exists(self, key: str) -> bool: ...
 
@@ -178,19 +184,42 @@ class _Reader(io.RawIOBase):
         super().close()
 
 
+async def iter_reader(reader: BinaryIO, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    """Chunks of an opened reader (from :meth:`Storage.open`), each read in a
+    worker thread; the reader is closed at the end, on error or when the
+    consumer stops early (a client that went away).
+
+    For a Litestar response, open first, so that a missing object is a 404
+    and not a stream that breaks after the headers went out::
+
+        reader = await storage.open(key)   # ObjectNotFound -> 404
+        return Stream(iter_reader(reader), media_type=...)
+    """
+    if chunk_size <= 0:
+        raise ValueError("chunk_size must be positive")
+    try:
+        while chunk := await anyio.to_thread.run_sync(reader.read, chunk_size):
+            yield chunk
+    finally:
+        await _close(reader)
+
+
+async def _close(reader: BinaryIO) -> None:
+    # Closing an S3 body touches the socket: not on the event loop, and not
+    # skipped when the consuming task is being cancelled.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(reader.close)
+
+
 async def _iter_chunks(storage: Storage, key: str, chunk_size: int) -> AsyncIterator[bytes]:
     if chunk_size <= 0:
         raise ValueError("chunk_size must be positive")
     reader = await storage.open(key)
     try:
-        while True:
-            chunk = await anyio.to_thread.run_sync(reader.read, chunk_size)
-            if not chunk:
-                return
+        while chunk := await anyio.to_thread.run_sync(reader.read, chunk_size):
             yield chunk
     finally:
-        # Closing an S3 body may touch the socket: not on the event loop.
-        await anyio.to_thread.run_sync(reader.close)
+        await _close(reader)
 
 
 def _os_error(exc: BaseException) -> str:
@@ -297,6 +326,15 @@ class LocalStorage:
 # --- S3-compatible object storage ----------------------------------------------
 
 
+@functools.cache
+def _shared_loader() -> Any:
+    """botocore's data loader (service models, endpoint rules), read once
+    per process; its caches are only ever filled with the same values."""
+    import botocore.loaders
+
+    return botocore.loaders.create_loader()
+
+
 class S3Storage:
     """Objects are ``prefix/key`` in ``bucket``. One boto3 client per
     instance (clients are thread-safe; sessions are not), path-style
@@ -319,6 +357,7 @@ class S3Storage:
         max_attempts: int = _S3_MAX_ATTEMPTS,
     ) -> None:
         import boto3.session
+        import botocore.session
         from boto3.exceptions import Boto3Error
         from boto3.s3.transfer import TransferConfig
         from botocore.config import Config
@@ -337,10 +376,15 @@ class S3Storage:
         self._secrets = [s for s in candidates if s and len(s) >= 8]
         self._errors: tuple[type[BaseException], ...] = (BotoCoreError, ClientError, Boto3Error, OSError)
         self._client_error = ClientError
+        core = botocore.session.get_session()
+        # Parsing S3's service model takes ~0.2 s: share it between instances
+        # (the app makes one per create_app, the tests many).
+        core.register_component("data_loader", _shared_loader())
         session = boto3.session.Session(
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
             region_name=region,
+            botocore_session=core,
         )
 
         def client(read: float, attempts: int, pool: int) -> Any:

@@ -325,3 +325,13 @@ def test_missing_file_or_type_is_a_clear_422(client, make_user, make_lks):
     assert r.status_code == 422 and "doc_type" in r.json()["fields"]
     r = client.post(f"/api/v1/lks/{lks['id']}/documents", files={"file": ("a.pdf", pdf_bytes())}, data={"doc_type": "npwp", "expires_on": "31-12-2030"}, headers=h)
     assert r.status_code == 422
+
+
+def test_download_of_a_lost_file_is_a_clear_404(client, http_storage, make_user, make_lks, call):
+    make_user("petugas", "staff")
+    lks = make_lks()
+    login(client, "petugas")
+    row, _ = upload(call, http_storage, lks["id"], pdf_bytes())
+    call(http_storage.delete, row["storage_key"])
+    r = client.get(f"/api/v1/documents/{row['id']}/content")
+    assert r.status_code == 404 and "hilang dari penyimpanan" in r.json()["message"]

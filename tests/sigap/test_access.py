@@ -76,6 +76,12 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/api/v1/documents/{document}/content", STAFF_MANAGER),
     ("POST", "/api/v1/documents/{document}/review", STAFF),
     ("GET", "/api/v1/regions", STAFF_MANAGER),
+    ("GET", "/lks/import", STAFF),
+    ("GET", "/lks/import/template.xlsx", STAFF),
+    ("POST", "/lks/import", STAFF),
+    ("POST", "/lks/import/commit", STAFF),
+    ("GET", "/lks/export.csv", STAFF),
+    ("GET", "/lks/export.xlsx", STAFF),
 ]
 
 
