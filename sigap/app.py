@@ -60,6 +60,7 @@ def make_template_environment(extra_globals: dict | None = None) -> Environment:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
+    import inspections  # noqa: F401  (registers its jobs and menu)
     from registry.controllers import TEMPLATE_GLOBALS as registry_globals
     from registry.controllers import route_handlers as registry_routes
     from sigap.controllers import route_handlers as shell_routes
@@ -77,17 +78,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await db.start()
         except Exception as exc:  # the database may come up later: /readyz tells
             log.error("database connection pool not started", extra={"error": type(exc).__name__})
-        jobs = None
-        if settings.scheduler_enabled:
-            from sigap.scheduler import start_scheduler
+        from sigap.scheduler import JobRunner
 
-            jobs = start_scheduler()
-        app.state.scheduler = jobs
+        jobs = JobRunner(settings.database_url)
+        if settings.scheduler_enabled:
+            await jobs.start()
+        app.state.jobs = jobs
         try:
             yield
         finally:
-            if jobs is not None:
-                jobs.shutdown(wait=False)
+            await jobs.stop()
             await db.stop()
             await session_store.close()
             storage.close()

@@ -185,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from sigap.errors import DomainError
 
+    import inspections  # noqa: F401  (wires joint monitoring in)
     import registry  # noqa: F401  (wires the registry into the shell)
 
     args = build_parser().parse_args(argv)

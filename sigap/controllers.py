@@ -589,7 +589,9 @@ class Health(Controller):
                 checks["sessions"] = "error"
                 log.warning("readiness: session store unreachable", extra={"error": type(exc).__name__})
         ready = all(v == "ok" for v in checks.values())
-        return Response({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+        jobs = getattr(request.app.state, "jobs", None)
+        body = {"status": "ok" if ready else "unavailable", "checks": checks, "scheduler": jobs.role if jobs else "off"}
+        return Response(body, status_code=200 if ready else 503)
 
 
 route_handlers = [AuthPages, AccountPages, AdminPages, AuthAPI, UsersAPI, AuditAPI, Health]

@@ -47,7 +47,7 @@ def test_scheduler_runs_a_missed_expiry_at_start(settings, make_lks, call):
     import time
 
     with TestClient(app) as client:
-        jobs = {job.id for job in app.state.scheduler.get_jobs()}
+        jobs = {job.id for job in app.state.jobs.scheduler.get_jobs()}
         assert "expire-registrations" in jobs
         deadline = time.monotonic() + 10
         status = None
@@ -57,5 +57,5 @@ def test_scheduler_runs_a_missed_expiry_at_start(settings, make_lks, call):
                 break
             time.sleep(0.1)
         assert status == "expired"
-        trigger = str(app.state.scheduler.get_job("expire-registrations").trigger)
+        trigger = str(app.state.jobs.scheduler.get_job("expire-registrations").trigger)
         assert "hour='0'" in trigger and "minute='5'" in trigger

@@ -15,7 +15,7 @@ def test_healthz_and_readyz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     r = client.get("/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+    assert r.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}, "scheduler": "off"}
 
 
 def test_readyz_is_503_when_the_database_cannot_be_reached(start_server):

@@ -1,0 +1,243 @@
+"""Risk of an LKS (high / medium / low) from explainable factors.
+
+Computed set-based: a handful of queries for all LKS at once, points added
+in Python, and only the LKS whose level or reasons changed are written."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from inspections.tables import Finding, Incident, IncidentSource, RiskAssessment, Task, TaskStatus
+from registry.tables import Lks
+from sigap.db import get_engine, is_sqlite, write_transaction
+from sigap.i18n import N_, WIB, _
+
+# code → message shown on the LKS page (params filled in), in English msgids.
+REASONS = {
+    "unregistered": N_("Operating without registration"),
+    "registration_expired": N_("Registration has expired"),
+    "registration_suspended": N_("Registration is suspended"),
+    "registration_revoked": N_("Registration was revoked"),
+    "registration_pending": N_("Registration is still being processed"),
+    "not_accredited": N_("Not accredited"),
+    "accreditation_expired": N_("Accreditation has expired"),
+    "accreditation_grade_c": N_("Accredited with grade C"),
+    "never_visited": N_("Never visited"),
+    "last_visit_critical": N_("Last visit found critical problems (%(date)s)"),
+    "last_visit_concerns": N_("Last visit found concerns (%(date)s)"),
+    "visit_long_ago": N_("Last visit more than %(months)s months ago"),
+    "critical_findings": N_("%(n)s open critical finding(s)"),
+    "open_incident": N_("%(n)s open incident(s)"),
+    "complaints": N_("%(n)s complaint(s) in the last 12 months"),
+    "over_capacity": N_("More residents (%(residents)s) than capacity (%(capacity)s)"),
+}
+HIGH_AT = 5
+MEDIUM_AT = 2
+VISIT_KINDS_DONE = TaskStatus.done.value
+
+
+def describe(reasons: list) -> list[dict]:
+    """Reasons as translated sentences with their points."""
+    out = []
+    for code, points, params in reasons:
+        text = _(REASONS.get(code, code))
+        try:
+            text = text % params if params else text
+        except (KeyError, TypeError, ValueError):
+            pass
+        out.append({"code": code, "points": points, "text": text})
+    return out
+
+
+@dataclass(frozen=True)
+class Facts:
+    registration_status: str
+    accreditation_status: str
+    accreditation_grade: str | None
+    capacity: int
+    residents_total: int
+    last_visit_on: date | None
+    last_outcome: str | None
+    critical_findings: int
+    open_incidents: int
+    complaints: int
+
+
+def score(f: Facts, today: date) -> tuple[str, int, list]:
+    reasons: list = []
+
+    def add(code: str, points: int, **params) -> None:
+        reasons.append([code, points, {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items()}])
+
+    status = f.registration_status
+    if status == "unregistered":
+        add("unregistered", 3)
+    elif status == "expired":
+        add("registration_expired", 2)
+    elif status == "suspended":
+        add("registration_suspended", 3)
+    elif status == "revoked":
+        add("registration_revoked", 3)
+    elif status in ("applied", "document_check", "field_verification"):
+        add("registration_pending", 1)
+    if f.accreditation_status == "none":
+        add("not_accredited", 1)
+    elif f.accreditation_status == "expired":
+        add("accreditation_expired", 1)
+    elif f.accreditation_status == "accredited" and f.accreditation_grade == "C":
+        add("accreditation_grade_c", 1)
+    if f.last_visit_on is None:
+        add("never_visited", 1)
+    else:
+        if f.last_outcome in ("critical", "not_found"):
+            add("last_visit_critical", 3, date=f.last_visit_on)
+        elif f.last_outcome == "concerns":
+            add("last_visit_concerns", 2, date=f.last_visit_on)
+        months = (today - f.last_visit_on).days // 30
+        if months >= 24:
+            add("visit_long_ago", 2, months=24)
+        elif months >= 12:
+            add("visit_long_ago", 1, months=12)
+    if f.critical_findings:
+        add("critical_findings", 3, n=f.critical_findings)
+    if f.open_incidents:
+        add("open_incident", 5, n=f.open_incidents)
+    if f.complaints:
+        add("complaints", min(2, f.complaints), n=f.complaints)
+    if f.capacity and f.residents_total > f.capacity:
+        add("over_capacity", 2, residents=f.residents_total, capacity=f.capacity)
+    total = sum(r[1] for r in reasons)
+    level = "high" if (f.open_incidents or total >= HIGH_AT) else "medium" if total >= MEDIUM_AT else "low"
+    return level, total, reasons
+
+
+async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
+    """Everything the score needs, for all LKS (or some), in six queries."""
+    today = now.astimezone(WIB).date()
+    query = Lks.select(
+        Lks.id, Lks.registration_status, Lks.accreditation_status, Lks.accreditation_grade, Lks.capacity, Lks.residents_total
+    ).where(Lks.registration_status != "closed")
+    if lks_ids is not None:
+        query = query.where(Lks.id.is_in(lks_ids))
+    lks_rows = await query
+    if not lks_rows:
+        return {}
+    wanted = None if lks_ids is None else set(lks_ids)
+
+    def scoped(q, column):
+        return q.where(column.is_in(lks_ids)) if lks_ids is not None else q
+
+    visits: dict[int, tuple[datetime, str | None]] = {}
+    for row in await scoped(
+        Task.select(Task.lks, Task.done_at, Task.outcome).where((Task.status == TaskStatus.done.value) & Task.done_at.is_not_null()),
+        Task.lks,
+    ):
+        current = visits.get(row["lks"])
+        if current is None or row["done_at"] > current[0]:
+            visits[row["lks"]] = (row["done_at"], row["outcome"])
+    findings: dict[int, int] = defaultdict(int)
+    for row in await scoped(
+        Finding.select(Finding.lks).where((Finding.status == "open") & (Finding.severity == "critical")), Finding.lks
+    ):
+        findings[row["lks"]] += 1
+    incidents: dict[int, int] = defaultdict(int)
+    complaints: dict[int, int] = defaultdict(int)
+    year_ago = now - timedelta(days=365)
+    for row in await scoped(Incident.select(Incident.lks, Incident.status, Incident.source, Incident.recorded_at), Incident.lks):
+        if row["status"] == "open":
+            incidents[row["lks"]] += 1
+        if row["source"] == IncidentSource.public_complaint.value and row["recorded_at"] >= year_ago:
+            complaints[row["lks"]] += 1
+    facts = {}
+    for row in lks_rows:
+        if wanted is not None and row["id"] not in wanted:
+            continue
+        visit = visits.get(row["id"])
+        facts[row["id"]] = Facts(
+            registration_status=row["registration_status"],
+            accreditation_status=row["accreditation_status"],
+            accreditation_grade=row["accreditation_grade"],
+            capacity=row["capacity"] or 0,
+            residents_total=row["residents_total"] or 0,
+            last_visit_on=visit[0].astimezone(WIB).date() if visit else None,
+            last_outcome=visit[1] if visit else None,
+            critical_findings=findings.get(row["id"], 0),
+            open_incidents=incidents.get(row["id"], 0),
+            complaints=complaints.get(row["id"], 0),
+        )
+    return facts
+
+
+async def assess(lks_ids: list[int] | None = None, *, now: datetime) -> dict[int, str]:
+    """Recompute the risk of all LKS (or the given ones); write what changed.
+    Returns lks id → level for everything assessed."""
+    today = now.astimezone(WIB).date()
+    facts = await gather(lks_ids, now)
+    previous_query = RiskAssessment.select(RiskAssessment.lks, RiskAssessment.level, RiskAssessment.score, RiskAssessment.reasons)
+    if lks_ids is not None:
+        previous_query = previous_query.where(RiskAssessment.lks.is_in(lks_ids))
+    previous = {r["lks"]: r for r in await previous_query}
+    levels: dict[int, str] = {}
+    changed: list[dict] = []
+    for lks_id, f in facts.items():
+        level, total, reasons = score(f, today)
+        levels[lks_id] = level
+        encoded = json.dumps(reasons, sort_keys=True)
+        old = previous.get(lks_id)
+        if old is None or old["level"] != level or old["score"] != total or _norm(old["reasons"]) != encoded:
+            changed.append(
+                {"lks": lks_id, "level": level, "score": total, "reasons": encoded, "last_visit_on": f.last_visit_on, "computed_at": now}
+            )
+    for start in range(0, len(changed), 500):
+        batch = changed[start : start + 500]
+        async with write_transaction():
+            await RiskAssessment.insert(*(RiskAssessment(**r) for r in batch)).on_conflict(
+                target=RiskAssessment.lks,
+                action="DO UPDATE",
+                values=[RiskAssessment.level, RiskAssessment.score, RiskAssessment.reasons, RiskAssessment.last_visit_on, RiskAssessment.computed_at],
+            )
+            await _set_levels({r["lks"]: r["level"] for r in batch})
+    return levels
+
+
+def _norm(reasons) -> str:
+    value = json.loads(reasons) if isinstance(reasons, str) else reasons
+    return json.dumps(value, sort_keys=True)
+
+
+async def _set_levels(levels: dict[int, str]) -> None:
+    """One UPDATE for a batch: CASE id WHEN .. THEN .. END."""
+    if not levels:
+        return
+    ids = list(levels)
+    placeholder = "?" if is_sqlite() else None
+    if placeholder:
+        cases = " ".join("WHEN ? THEN ?" for _ in ids)
+        args: list = [x for i in ids for x in (i, levels[i])]
+        sql = f"UPDATE registry_lks SET risk_level = CASE id {cases} END WHERE id IN ({', '.join('?' for _ in ids)})"
+        args += ids
+    else:
+        cases = " ".join(f"WHEN ${2 * n + 1}::integer THEN ${2 * n + 2}::varchar" for n in range(len(ids)))
+        args = [x for i in ids for x in (i, levels[i])]
+        start = len(args)
+        sql = (
+            f"UPDATE registry_lks SET risk_level = CASE id {cases} END "
+            f"WHERE id IN ({', '.join(f'${start + n + 1}::integer' for n in range(len(ids)))})"
+        )
+        args += ids
+    engine = get_engine()
+    current = engine.current_transaction.get()
+    if is_sqlite():
+        await current.connection.execute(sql, args)
+    else:
+        await current.connection.execute(sql, *args)
+
+
+async def assessment(lks_id: int) -> dict | None:
+    row = await RiskAssessment.select().where(RiskAssessment.lks == lks_id).first()
+    if row is not None and isinstance(row["reasons"], str):
+        row["reasons"] = json.loads(row["reasons"])
+    return row
