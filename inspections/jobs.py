@@ -23,14 +23,20 @@ LOOKAHEAD_DAYS = 30  # routine tasks appear this long before they are due
 UNREGISTERED_CHECK_DAYS = 14
 
 
-def interval_days() -> dict[str, int]:
+def interval_months() -> dict[str, int]:
     """Visit interval by risk level (SIGAP_VISIT_MONTHS_HIGH/MEDIUM/LOW)."""
-    months = {
+    return {
         "high": int(os.environ.get("SIGAP_VISIT_MONTHS_HIGH", "3")),
         "medium": int(os.environ.get("SIGAP_VISIT_MONTHS_MEDIUM", "6")),
         "low": int(os.environ.get("SIGAP_VISIT_MONTHS_LOW", "12")),
     }
-    return {level: round(m * 30.44) for level, m in months.items()}
+
+
+def add_months(day: date, months: int) -> date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    last = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return day.replace(year=year, month=month, day=min(day.day, last))
 
 
 def unannounced(lks_id: int, due: date, level: str) -> bool:
@@ -53,7 +59,7 @@ async def plan(*, now: datetime) -> PlanResult:
     """Assess every LKS's risk, then create the tasks that are due."""
     today = now.astimezone(WIB).date()
     levels = await risk.assess(now=now)
-    intervals = interval_days()
+    intervals = interval_months()
     teams = await teams_covering()
     leads = await team_leads()
 
@@ -104,7 +110,7 @@ async def plan(*, now: datetime) -> PlanResult:
         # Routine monitoring, at the interval of the risk level.
         if (lks_id, TaskKind.routine.value) not in open_kinds:
             base = last_visit.get(lks_id) or lks["created_at"]
-            due = base.astimezone(WIB).date() + timedelta(days=intervals[level])
+            due = add_months(base.astimezone(WIB).date(), intervals[level])
             if due <= horizon:
                 due = max(due, today)
                 task(lks_id, TaskKind.routine, due, f"routine:{lks_id}:{due.isoformat()}",

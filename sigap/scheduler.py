@@ -72,7 +72,10 @@ def start_scheduler():
 
 
 ADVISORY_LOCK_KEY = 7_136_711  # "SIGAP scheduler": any fixed number shared by all instances
-LEADER_RETRY_S = 30.0
+def leader_retry_s() -> float:
+    import os
+
+    return float(os.environ.get("SIGAP_SCHEDULER_RETRY_S", "30"))
 
 
 class JobRunner:
@@ -118,7 +121,7 @@ class JobRunner:
         import asyncio
 
         while True:
-            await asyncio.sleep(LEADER_RETRY_S)
+            await asyncio.sleep(leader_retry_s())
             if await self._try_lock():
                 log.info("scheduler: this instance is now the leader")
                 self._start_jobs()
