@@ -181,27 +181,8 @@ class LksPages(Controller):
     @post("/{lks_id:int}/documents", guards=[STAFF_OR_MANAGER])
     async def upload(self, request: Request, lks_id: FromPath[int]) -> Template | Redirect:
         form = await request.form()
-        file = form.get("file")
         try:
-            if not isinstance(file, UploadFile):
-                raise ValidationError(_("Choose a file to upload."), fields={"file": _("Choose a file.")})
-            expires = form.get("expires_on") or None
-            try:
-                expires_on = date.fromisoformat(expires) if expires else None
-            except ValueError:
-                raise ValidationError(_("Dates must be written as YYYY-MM-DD."), fields={"expires_on": _("YYYY-MM-DD")}) from None
-            await documents.upload(
-                actor_of(request),
-                lks_id,
-                doc_type=str(form.get("doc_type") or ""),
-                filename=file.filename,
-                fileobj=file.file,
-                now=utcnow(),
-                storage=request.app.state.storage,
-                max_bytes=settings_of(request).max_upload_bytes,
-                expires_on=expires_on,
-                client_id=str(form.get("client_id") or "") or None,
-            )
+            await _upload_from_form(request, lks_id, form)
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
@@ -216,6 +197,30 @@ class LksPages(Controller):
         pdf = await certificate_pdf(lks, settings_of(request).region)
         filename = f"tanda-daftar-lks-{lks_id}.pdf"
         return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+async def _upload_from_form(request: Request, lks_id: int, form: Any) -> tuple[dict, bool]:
+    """The upload fields of a multipart form (page or API) → the service."""
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise ValidationError(_("Choose a file to upload."), fields={"file": _("Choose a file.")})
+    expires = form.get("expires_on") or None
+    try:
+        expires_on = date.fromisoformat(expires) if expires else None
+    except (TypeError, ValueError):
+        raise ValidationError(_("Dates must be written as YYYY-MM-DD."), fields={"expires_on": _("YYYY-MM-DD")}) from None
+    return await documents.upload(
+        actor_of(request),
+        lks_id,
+        doc_type=str(form.get("doc_type") or ""),
+        filename=file.filename,
+        fileobj=file.file,
+        now=utcnow(),
+        storage=request.app.state.storage,
+        max_bytes=settings_of(request).max_upload_bytes,
+        expires_on=expires_on,
+        client_id=str(form.get("client_id") or "") or None,
+    )
 
 
 def _row_to_form(lks: dict) -> dict[str, Any]:
@@ -360,26 +365,7 @@ class LksAPI(Controller):
     ) -> Response[dict]:
         """Multipart: `file`, `doc_type`, optional `expires_on` (YYYY-MM-DD) and
         `client_id` (a retry with the same id is stored once: 200, not 201)."""
-        file = data.get("file")
-        if not isinstance(file, UploadFile):
-            raise ValidationError(_("Choose a file to upload."), fields={"file": _("Choose a file.")})
-        expires = data.get("expires_on") or None
-        try:
-            expires_on = date.fromisoformat(expires) if expires else None
-        except (TypeError, ValueError):
-            raise ValidationError(_("Dates must be written as YYYY-MM-DD."), fields={"expires_on": _("YYYY-MM-DD")}) from None
-        row, created = await documents.upload(
-            actor_of(request),
-            lks_id,
-            doc_type=str(data.get("doc_type") or ""),
-            filename=file.filename,
-            fileobj=file.file,
-            now=utcnow(),
-            storage=request.app.state.storage,
-            max_bytes=settings_of(request).max_upload_bytes,
-            expires_on=expires_on,
-            client_id=str(data.get("client_id") or "") or None,
-        )
+        row, created = await _upload_from_form(request, lks_id, data)
         return Response(documents.public_document(row), status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
 
