@@ -282,38 +282,6 @@ def test_upload_and_download_over_http(client, http_storage, make_user, make_lks
     assert r.status_code == 422 and "Jenis berkas ini tidak diterima" in r.text
 
 
-def test_request_body_over_the_limit_gets_413(settings, make_user, make_lks):
-    from dataclasses import replace
-
-    from litestar.testing import TestClient
-
-    from sigap.app import create_app
-
-    app = create_app(replace(settings, max_upload_mb=1))
-    with TestClient(app, base_url="http://127.0.0.1:8000") as small:
-        make_user_in = make_user  # users are created through the shared database
-        make_user_in("petugas", "staff")
-        lks = make_lks()
-        login(small, "petugas")
-        big = pdf_bytes() + b"0" * (3 * 1024 * 1024)
-        r = small.post(
-            f"/api/v1/lks/{lks['id']}/documents",
-            files={"file": ("besar.pdf", big, "application/pdf")},
-            data={"doc_type": "npwp"},
-            headers={"X-CSRFToken": csrf_token(small)},
-        )
-        assert r.status_code == 413
-        assert r.json()["error"] == "too_large"
-        medium = pdf_bytes() + b"0" * (1024 * 1024 + 1000)  # over 1 MB, under the body limit
-        r = small.post(
-            f"/api/v1/lks/{lks['id']}/documents",
-            files={"file": ("sedang.pdf", medium, "application/pdf")},
-            data={"doc_type": "npwp"},
-            headers={"X-CSRFToken": csrf_token(small)},
-        )
-        assert r.status_code == 422 and "lebih besar dari 1 MB" in r.json()["message"]
-
-
 def test_missing_file_or_type_is_a_clear_422(client, make_user, make_lks):
     make_user("petugas", "staff")
     lks = make_lks()

@@ -34,28 +34,3 @@ def test_jobs_run_cli_expires_once(call, make_lks):
     assert unknown.returncode == 1 and "expire-registrations" in unknown.stderr
 
 
-def test_scheduler_runs_a_missed_expiry_at_start(settings, make_lks, call):
-    from litestar.testing import TestClient
-
-    from sigap.app import create_app
-
-    lks = make_lks("LKSA Terlewat")
-    yesterday = date.today() - timedelta(days=2)
-    call(Lks.update({Lks.registration_status: "registered", Lks.certificate_number: "0010/TD-LKS/36.71/2023",
-                     Lks.valid_until: yesterday}).where(Lks.id == lks["id"]).run)
-    app = create_app(replace(settings, scheduler_enabled=True))
-    import time
-
-    with TestClient(app) as client:
-        jobs = {job.id for job in app.state.jobs.scheduler.get_jobs()}
-        assert "expire-registrations" in jobs
-        deadline = time.monotonic() + 10
-        status = None
-        while time.monotonic() < deadline:
-            status = client.blocking_portal.call(Lks.select(Lks.registration_status).where(Lks.id == lks["id"]).first().run)["registration_status"]
-            if status == "expired":
-                break
-            time.sleep(0.1)
-        assert status == "expired"
-        trigger = str(app.state.jobs.scheduler.get_job("expire-registrations").trigger)
-        assert "hour='0'" in trigger and "minute='5'" in trigger
