@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     import inspections  # noqa: F401  (registers its jobs and menu)
     from registry.controllers import TEMPLATE_GLOBALS as registry_globals
     from registry.controllers import route_handlers as registry_routes
+    from inspections.controllers import TEMPLATE_GLOBALS as inspections_globals
+    from inspections.controllers import route_handlers as inspections_routes
     from sigap.controllers import route_handlers as shell_routes
 
     settings = settings or get_settings()
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             *shell_routes,
             *registry_routes,
+            *inspections_routes,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False),
         ],
         lifespan=[lifespan],
@@ -103,7 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[RequestContextMiddleware, AuthMiddleware, CSRFCookieMiddleware],
         guards=[token_guard, csrf_guard],
         template_config=TemplateConfig(
-            engine=JinjaTemplateEngine.from_environment(make_template_environment(registry_globals))
+            engine=JinjaTemplateEngine.from_environment(make_template_environment({**registry_globals, **inspections_globals}))
         ),
         exception_handlers={Exception: error_handler},
         openapi_config=OpenAPIConfig(

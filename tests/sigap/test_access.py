@@ -16,6 +16,7 @@ ANY = frozenset(Role)
 ADMIN = frozenset({Role.admin})
 STAFF = frozenset({Role.admin, Role.staff})
 STAFF_MANAGER = frozenset({Role.admin, Role.staff, Role.manager})
+FIELD_STAFF = frozenset({Role.admin, Role.staff, Role.inspector, Role.partner})
 
 # (method, path, who may use it). {user} and {token} are replaced by ids of
 # another user's account and token.
@@ -82,6 +83,37 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/lks/import/commit", STAFF),
     ("GET", "/lks/export.csv", STAFF),
     ("GET", "/lks/export.xlsx", STAFF),
+    # inspections: tasks, teams, incidents. An inspector or partner passes the
+    # role guard, then sees only their teams' tasks (another is 404: see
+    # tests/inspections/test_tasks.py); incidents are staff-only.
+    ("GET", "/tasks", FIELD_STAFF),
+    ("GET", "/tasks/calendar", FIELD_STAFF),
+    ("POST", "/tasks/feed", FIELD_STAFF),
+    ("GET", "/tasks/feed/{feed_token:str}", PUBLIC),  # the token authenticates
+    ("GET", "/tasks/{task}", FIELD_STAFF),
+    ("POST", "/tasks/{task}/action", FIELD_STAFF),
+    ("GET", "/lks/{lks}/monitoring", FIELD_STAFF),
+    ("GET", "/api/v1/tasks", FIELD_STAFF),
+    ("GET", "/api/v1/tasks/{task}", FIELD_STAFF),
+    ("POST", "/api/v1/tasks/{task}/actions", FIELD_STAFF),
+    ("GET", "/teams", STAFF),
+    ("GET", "/teams/new", STAFF),
+    ("POST", "/teams", STAFF),
+    ("GET", "/teams/{team}", STAFF),
+    ("POST", "/teams/{team}/members", STAFF),
+    ("POST", "/teams/{team}/members/{member}/remove", STAFF),
+    ("GET", "/api/v1/teams", STAFF),
+    ("POST", "/api/v1/teams", STAFF),
+    ("GET", "/api/v1/teams/{team}", STAFF),
+    ("GET", "/incidents", STAFF),
+    ("GET", "/incidents/new", STAFF),
+    ("POST", "/incidents", STAFF),
+    ("GET", "/incidents/{incident}", STAFF),
+    ("POST", "/incidents/{incident}/actions", STAFF),
+    ("POST", "/incidents/{incident}/close", STAFF),
+    ("GET", "/api/v1/incidents", STAFF),
+    ("POST", "/api/v1/incidents", STAFF),
+    ("GET", "/api/v1/incidents/{incident}", STAFF),
 ]
 
 
@@ -94,7 +126,8 @@ def _app_routes(app) -> set[tuple[str, str]]:
             if method in {"HEAD", "OPTIONS"}:
                 continue
             path = route.path
-            for name, param in (("user_id", "{user}"), ("token_id", "{token}"), ("lks_id", "{lks}"), ("document_id", "{document}")):
+            for name, param in (("user_id", "{user}"), ("token_id", "{token}"), ("lks_id", "{lks}"), ("document_id", "{document}"),
+                                ("task_id", "{task}"), ("team_id", "{team}"), ("member_id", "{member}"), ("incident_id", "{incident}")):
                 path = path.replace("{" + name + ":int}", param)
             found.add((method, path.rstrip("/") or "/"))
     return found
@@ -145,7 +178,17 @@ def targets(make_user, make_lks, call, app):
         documents.upload, actor, lks["id"], doc_type="npwp", filename="npwp.pdf",
         fileobj=io.BytesIO(b"%PDF-1.4 sasaran"), now=now, storage=app.state.storage, max_bytes=10**6,
     )
-    return {"{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"])}
+    from inspections import services as inspections
+
+    team = call(inspections.create_team, actor, name="Tim Sasaran", area_code="36.71.11", now=now)
+    member = call(inspections.add_member, actor, team["id"], agency="rt_rw", name="Ketua RT Sasaran", now=now)
+    incident = call(
+        inspections.record_incident, actor, lks_id=lks["id"], source="police", category="neglect", severity="high",
+        occurred_on=now.date(), description="Sasaran uji akses: penelantaran.", now=now,
+    )
+    task = call(inspections.list_tasks, actor, lks_id=lks["id"])[0]
+    return {"{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"]),
+            "{task}": str(task["id"]), "{team}": str(team["id"]), "{member}": str(member["id"]), "{incident}": str(incident["id"])}
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role] + ["anonymous"])
