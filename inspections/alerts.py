@@ -489,12 +489,12 @@ def _severity_order() -> QueryString:
 _TITLES = {
     "task_overdue": N_("Overdue task: %(task)s, due %(date)s"),
     "registration_expiring": N_("Registration expires: valid until %(date)s"),
-    "registration_expired": N_("Registration expired on %(date)s"),
+    "registration_expired": N_("Registration expired: valid until %(date)s"),
     "registration_expired_undated": N_("Registration has expired"),
     "accreditation_expiring": N_("Accreditation expires: valid until %(date)s"),
-    "accreditation_expired": N_("Accreditation expired on %(date)s"),
+    "accreditation_expired": N_("Accreditation expired: valid until %(date)s"),
     "document_expiring": N_("%(document)s expires: valid until %(date)s"),
-    "document_expired": N_("%(document)s expired on %(date)s"),
+    "document_expired": N_("%(document)s expired: valid until %(date)s"),
     "finding_overdue": N_("Critical finding not corrected by %(date)s"),
     "incident_unvisited": N_("Incident without a joint visit after %(hours)s hours"),
     "unregistered_unchecked": N_("Unregistered LKS not checked within 14 days (known since %(date)s)"),
@@ -549,6 +549,8 @@ def title(row: dict, *, today: date) -> str:
 
 def age(since: datetime, now: datetime) -> str:
     seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 60:
+        return _("just now")
     if seconds < 3600:
         return ngettext("%(num)s minute ago", "%(num)s minutes ago", seconds // 60)
     if seconds < 86400:

@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from inspections import feeds, queries, risk, services
-from inspections.tables import FindingSeverity, Task, TaskKind, TaskStatus, TeamMember
+from inspections.tables import FindingSeverity, Task, TaskKind, TaskStatus
 from registry import regions
 from registry import services as registry_services
 from registry.tables import Lks
@@ -37,7 +37,6 @@ CALENDAR_LIMIT = 3000
 CALENDAR_CELL_MAX = 4  # tasks shown in a day cell before "+n more"
 NO_STORE = {"Cache-Control": "private, no-store"}
 REGION_CODE = re.compile(r"^\d{2}(\.\d{2}){0,2}(\.\d{4})?$")
-PHONE = re.compile(r"^[0-9+()\- ]{0,20}$")
 
 FINDING_SEVERITY_LABELS = {
     FindingSeverity.minor: N_("Minor"),
@@ -431,8 +430,6 @@ def _member_form(form: dict[str, str]) -> dict[str, Any]:
     if mode == "account" and user_id is None:
         errors["user_id"] = _("Choose an inspector, partner or staff account.")
     phone = (form.get("phone") or "").strip()
-    if not PHONE.match(phone):
-        errors["phone"] = _("Write the phone number with digits only (at most 20).")
     if errors:
         raise ValidationError(_("Please correct the marked fields."), fields=errors)
     return {
@@ -512,9 +509,7 @@ class TeamPages(Controller):
 
     @post("/{team_id:int}/members/{member_id:int}/remove")
     async def remove_member(self, request: Request, team_id: FromPath[int], member_id: FromPath[int]) -> Redirect:
-        if not await TeamMember.exists().where((TeamMember.id == member_id) & (TeamMember.team == team_id)):
-            raise NotFound(_("Team member not found."))
-        await services.remove_member(actor_of(request), member_id, now=utcnow())
+        await services.remove_member(actor_of(request), team_id, member_id, now=utcnow())
         return Redirect(f"/teams/{team_id}?removed=1#members", status_code=303)
 
 

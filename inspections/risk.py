@@ -115,8 +115,7 @@ def score(f: Facts, today: date) -> tuple[str, int, list]:
 
 
 async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
-    """Everything the score needs, for all LKS (or some), in six queries."""
-    today = now.astimezone(WIB).date()
+    """Everything the score needs, for all LKS (or some), in a few queries."""
     query = Lks.select(
         Lks.id, Lks.registration_status, Lks.accreditation_status, Lks.accreditation_grade, Lks.capacity, Lks.residents_total
     ).where(Lks.registration_status != "closed")

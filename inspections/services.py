@@ -5,6 +5,7 @@ findings and incidents. Plain async functions taking the acting user and
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 
 from inspections.tables import (
@@ -191,6 +192,8 @@ async def add_member(
     errors = {}
     if agency not in Agency.__members__:
         errors["agency"] = _("Choose the member's agency.")
+    if not re.fullmatch(r"\+?[0-9 ()\-]{0,20}", phone.strip()):
+        errors["phone"] = _("Write the phone number with digits only (at most 20).")
     if user_id is not None:
         user = await User.select(User.role, User.is_active).where(User.id == user_id).first()
         if user is None or user["role"] not in (Role.inspector.value, Role.partner.value, Role.staff.value):
@@ -209,11 +212,11 @@ async def add_member(
     return row
 
 
-async def remove_member(actor: Actor, member_id: int, *, now: datetime) -> None:
+async def remove_member(actor: Actor, team_id: int, member_id: int, *, now: datetime) -> None:
     if not is_staff(actor):
         raise Forbidden(_("Only Dinas Sosial staff can manage teams."))
     async with write_transaction():
-        row = await TeamMember.select().where(TeamMember.id == member_id).first()
+        row = await TeamMember.select().where((TeamMember.id == member_id) & (TeamMember.team == team_id)).first()
         if row is None:
             raise NotFound(_("Team member not found."))
         await TeamMember.delete().where(TeamMember.id == member_id)
@@ -506,6 +509,8 @@ async def add_incident_action(
         errors["count"] = _("How many children were moved (a number, never names)?")
     if kind == IncidentActionKind.referral.value and referral not in Referral.__members__:
         errors["referral"] = _("Choose where the case was referred.")
+    if kind == IncidentActionKind.note.value and len(" ".join((note or "").split())) < 5:
+        errors["note"] = _("Write the note (at least 5 characters).")
     if errors:
         raise ValidationError(_("Please correct the marked fields."), fields=errors)
     async with write_transaction():

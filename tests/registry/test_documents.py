@@ -128,7 +128,7 @@ def test_every_accepted_type_is_recognised_by_content(call, storage, make_lks):
     for ext, (make, mime) in GOOD.items():
         data = make()
         # The name lies on purpose: the content decides.
-        row, created = upload(call, storage, lks["id"], data, doc_type="other", filename=f"scan.bin")
+        row, created = upload(call, storage, lks["id"], data, doc_type="other", filename="scan.bin")
         assert created and row["content_type"] == mime and row["filename"] == f"scan.{ext}"
         assert row["sha256"] == hashlib.sha256(data).hexdigest() and row["size"] == len(data)
         assert call(read_all, storage, row["storage_key"]) == data
