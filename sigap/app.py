@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from registry.controllers import TEMPLATE_GLOBALS as registry_globals
     from registry.controllers import route_handlers as registry_routes
     from inspections.controllers import TEMPLATE_GLOBALS as inspections_globals
+    from inspections.alert_controllers import route_handlers as alert_routes
     from inspections.controllers import route_handlers as inspections_routes
     from sigap.controllers import route_handlers as shell_routes
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *shell_routes,
             *registry_routes,
             *inspections_routes,
+            *alert_routes,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False),
         ],
         lifespan=[lifespan],

@@ -35,19 +35,6 @@ def wib(y: int, m: int, d: int, h: int = 9, mi: int = 0) -> datetime:
 
 
 @pytest.fixture
-def app(settings):
-    """The app with the alert routes, whether or not create_app lists them yet."""
-    from inspections.alert_controllers import route_handlers
-    from sigap.app import create_app
-
-    app = create_app(settings)
-    if not any(route.path == "/alerts" for route in app.routes):
-        for handler in route_handlers:
-            app.register(handler)
-    return app
-
-
-@pytest.fixture
 def run(call):
     return lambda now: call(raise_alerts, now=now)
 

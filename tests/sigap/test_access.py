@@ -114,6 +114,10 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/api/v1/incidents", STAFF),
     ("POST", "/api/v1/incidents", STAFF),
     ("GET", "/api/v1/incidents/{incident}", STAFF),
+    ("GET", "/alerts", ANY),
+    ("POST", "/alerts/{alert}/ack", ANY),
+    ("GET", "/api/v1/alerts", ANY),
+    ("POST", "/api/v1/alerts/{alert}/ack", ANY),
 ]
 
 
@@ -127,7 +131,7 @@ def _app_routes(app) -> set[tuple[str, str]]:
                 continue
             path = route.path
             for name, param in (("user_id", "{user}"), ("token_id", "{token}"), ("lks_id", "{lks}"), ("document_id", "{document}"),
-                                ("task_id", "{task}"), ("team_id", "{team}"), ("member_id", "{member}"), ("incident_id", "{incident}")):
+                                ("task_id", "{task}"), ("team_id", "{team}"), ("member_id", "{member}"), ("incident_id", "{incident}"), ("alert_id", "{alert}")):
                 path = path.replace("{" + name + ":int}", param)
             found.add((method, path.rstrip("/") or "/"))
     return found
@@ -187,7 +191,14 @@ def targets(make_user, make_lks, call, app):
         occurred_on=now.date(), description="Sasaran uji akses: penelantaran.", now=now,
     )
     task = call(inspections.list_tasks, actor, lks_id=lks["id"])[0]
-    return {"{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"]),
+    from datetime import timedelta
+
+    from inspections.alerts import raise_alerts
+    from inspections.tables import Alert
+
+    call(raise_alerts, now=now + timedelta(days=3))
+    alert = call(Alert.select(Alert.id).first().run)
+    return {"{alert}": str(alert["id"]), "{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"]),
             "{task}": str(task["id"]), "{team}": str(team["id"]), "{member}": str(member["id"]), "{incident}": str(incident["id"])}
 
 
