@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-sqlite test-postgres bench install migrate demo messages clean
+.PHONY: run test test-sqlite test-postgres bench bench-registry install migrate demo messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ test-postgres: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	@scripts/bench-deps.sh
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The registry at scale: 100,000 generated LKS (list, search, list page) and a
+# 200 MiB upload, on top of the default scenarios.
+bench-registry: $(VENV)/.installed-test
+	@scripts/bench-deps.sh
+	$(BIN)/python -m bench.run --registry $(BENCH_ARGS)
 
 # Re-extract translatable strings and merge them into the catalogs.
 messages: $(VENV)/.installed-test

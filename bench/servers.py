@@ -27,6 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # every benchmark server listens here, and only here
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Settings of every benchmarked SIGAP server (printed with the results).
+SERVER_SETTINGS = {
+    "SIGAP_LOG_LEVEL": "WARNING",
+    # No scheduled jobs in the measured process: their catch-up runs at
+    # start-up would compete with the load (at 100,000 LKS the monitoring
+    # plan alone takes over a minute).
+    "SIGAP_SCHEDULER": "0",
+}
 
 
 class BenchError(RuntimeError):
@@ -58,6 +66,12 @@ class ServerProcess:
         self.url = f"http://{HOST}:{port}"
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int:
+        if self.proc is None:
+            raise BenchError(f"{self.name} is not running")
+        return self.proc.pid
 
     def start(self) -> None:
         with self.log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
@@ -201,9 +215,31 @@ def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> s
     return result.stdout
 
 
+def fill_lks(env: dict[str, str], count: int, timeout: float = 900) -> str:
+    """Add ``count`` synthetic LKS to the (migrated, not yet served) database
+    of ``env`` with ``python -m bench.data``; returns its report line."""
+    argv = [sys.executable, "-m", "bench.data", "--database-url", env["SIGAP_DATABASE_URL"], "--count", str(count)]
+    try:
+        result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"generating {count:,} LKS took more than {timeout:.0f} s") from exc
+    if result.returncode != 0:
+        raise BenchError(f"generating {count:,} LKS failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    return result.stdout.strip()
+
+
 @contextmanager
-def sigap_server(workdir: Path, database: str, postgres_admin_url: str) -> Iterator[SigapApp]:
-    """Migrate a fresh database and serve SIGAP on it (``sigap serve``)."""
+def sigap_server(
+    workdir: Path,
+    database: str,
+    postgres_admin_url: str,
+    *,
+    lks_rows: int = 0,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[SigapApp]:
+    """Migrate a fresh database, add ``lks_rows`` generated LKS (bench/data.py)
+    when asked, and serve SIGAP on it (``sigap serve``) with ``extra_env``
+    (SIGAP_* settings a scenario needs) on top of the benchmark's settings."""
     with ExitStack() as stack:  # exits in reverse: the server stops before its database is dropped
         if database == "postgres":
             database_url = stack.enter_context(postgres_database(postgres_admin_url))
@@ -217,10 +253,14 @@ def sigap_server(workdir: Path, database: str, postgres_admin_url: str) -> Itera
                 "SIGAP_DATABASE_URL": database_url,
                 "SIGAP_STORAGE_URL": f"file://{workdir / 'documents'}",
                 "SIGAP_SECRET_KEY": "bench-secret-key-not-for-production",
-                "SIGAP_LOG_LEVEL": "WARNING",
+                **SERVER_SETTINGS,
+                **(extra_env or {}),
             }
         )
         run_cli(["migrate"], env)
+        if lks_rows:
+            print(f"  generating {lks_rows:,} LKS before the server starts ...", flush=True)
+            print(f"    {fill_lks(env, lks_rows)}", flush=True)
         port = free_port()
         server = ServerProcess(
             f"SIGAP ({database})",

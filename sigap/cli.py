@@ -111,7 +111,13 @@ async def _jobs_run(args: argparse.Namespace) -> None:
             raise SystemExit(_("--now must be an ISO-8601 date and time, for example 2026-11-22T01:00:00+07:00.")) from None
         if now.tzinfo is None:
             raise SystemExit(_("--now needs a time zone, for example 2026-11-22T01:00:00+07:00."))
-    result = await run_job(args.name, now=now)
+    from sigap import db
+
+    await db.start()  # a pool (PostgreSQL) or the shared connection (SQLite)
+    try:
+        result = await run_job(args.name, now=now)
+    finally:
+        await db.stop()
     print(_("Job %(name)s done: %(result)s.", name=args.name, result=result))
 
 

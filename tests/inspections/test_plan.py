@@ -17,7 +17,7 @@ from inspections import jobs, risk, services
 from inspections.tables import Finding, RiskAssessment, Task
 from registry.tables import Lks
 from sigap.audit import Actor
-from sigap.i18n import WIB, use_locale
+from sigap.i18n import use_locale
 from sigap.tables import Role
 from tests.conftest import ROOT
 
