@@ -16,5 +16,11 @@ def _install() -> None:
     nav.register(N_("Incidents"), "/incidents", {Role.admin, Role.staff}, order=35)
     nav.register(N_("Teams"), "/teams", {Role.admin, Role.staff}, order=40)
 
+    from inspections.panels import risk_panel
+    from registry.controllers import DETAIL_PANELS
+
+    if risk_panel not in DETAIL_PANELS:
+        DETAIL_PANELS.append(risk_panel)
+
 
 _install()

@@ -4,6 +4,7 @@ certificate, import and export. Pages and API call the same services."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -231,6 +232,13 @@ def _row_to_form(lks: dict) -> dict[str, Any]:
     return form
 
 
+# Other domains add panels to the LKS page without the registry knowing them
+# (dependencies point from them to the registry): each provider returns
+# {"template": ..., **context} for this viewer and LKS, or None.
+DetailPanel = Callable[[Any, dict], Awaitable[dict | None]]
+DETAIL_PANELS: list[DetailPanel] = []
+
+
 async def _detail(request: Request, lks_id: int, status_code: int = 200, **context: Any) -> Template:
     actor = actor_of(request)
     lks = services.decode(await services.get_lks(actor, lks_id))
@@ -253,6 +261,7 @@ async def _detail(request: Request, lks_id: int, status_code: int = 200, **conte
         today=today,
         can_edit_all=services.is_staff(actor),
         max_upload_mb=settings_of(request).max_upload_mb,
+        panels=[p for p in [await provider(actor, lks) for provider in DETAIL_PANELS] if p],
         **await _choices(settings_of(request).region),
         **context,
     )
@@ -339,7 +348,8 @@ class LksAPI(Controller):
 
     @get("/{lks_id:int}", guards=[STAFF_OR_MANAGER])
     async def get_lks(self, request: Request, lks_id: FromPath[int]) -> dict:
-        return _api_row(services.decode(await services.get_lks(actor_of(request), lks_id)))
+        actor = actor_of(request)
+        return _api_row(services.decode(await services.get_lks(actor, lks_id)), actor)
 
     @patch("/{lks_id:int}", guards=[STAFF_OR_MANAGER])
     async def patch_lks(self, request: Request, lks_id: FromPath[int], data: JSONBody[dict[str, Any]]) -> dict:
@@ -347,12 +357,14 @@ class LksAPI(Controller):
         version = data.pop("version", None)
         if not isinstance(version, int):
             raise ValidationError(_("The current version is required."), fields={"version": _("Required.")})
-        row, warnings = await services.update_lks(actor_of(request), lks_id, data, version=version, now=utcnow())
-        return {**_api_row(row), "warnings": warnings}
+        actor = actor_of(request)
+        row, warnings = await services.update_lks(actor, lks_id, data, version=version, now=utcnow())
+        return {**_api_row(row, actor), "warnings": warnings}
 
     @post("/{lks_id:int}/transitions", guards=[STAFF_OR_MANAGER], status_code=HTTP_200_OK)
     async def transition(self, request: Request, lks_id: FromPath[int], data: JSONBody[TransitionBody]) -> dict:
-        return _api_row(await services.transition(actor_of(request), lks_id, data.action, reason=data.reason, now=utcnow()))
+        actor = actor_of(request)
+        return _api_row(await services.transition(actor, lks_id, data.action, reason=data.reason, now=utcnow()), actor)
 
     @get("/{lks_id:int}/documents", guards=[STAFF_OR_MANAGER])
     async def documents_list(self, request: Request, lks_id: FromPath[int], history: FromQuery[bool] = False) -> dict:
@@ -430,8 +442,15 @@ TEMPLATE_GLOBALS = {
 }
 
 
-def _api_row(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k != "search_text"}
+# Monitoring fields an LKS's own manager must not see: a risk level or an
+# incident flag would tell them an investigation (and unannounced visits)
+# is under way.
+STAFF_ONLY_FIELDS = frozenset({"risk_level", "open_incident"})
+
+
+def _api_row(row: dict, actor=None) -> dict:
+    hidden = {"search_text"} | (STAFF_ONLY_FIELDS if actor is not None and not services.is_staff(actor) else set())
+    return {k: v for k, v in row.items() if k not in hidden}
 
 
 

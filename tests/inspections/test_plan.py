@@ -210,3 +210,25 @@ def test_only_one_instance_runs_the_scheduler(start_server):
 def test_sqlite_instance_is_always_leader(start_server):
     server = start_server({"SIGAP_SCHEDULER": "1"})
     assert httpx.get(server.url + "/readyz").json()["scheduler"] == "leader"
+
+
+def test_lks_page_shows_risk_and_reasons_to_staff_only(client, make_user, make_lks, call):
+    from tests.conftest import login
+
+    lks = make_lks("LKSA Berisiko", capacity=5, residents={"m_6_12": 8})
+    manager = make_user("pengurus", "manager", lks_id=lks["id"])
+    make_user("petugas", "staff")
+    call(services.record_incident, STAFF, lks_id=lks["id"], source="media", category="neglect", severity="high",
+         occurred_on=date(2026, 1, 4), description="Berita tentang anak-anak yang tidak terurus.", now=T0)
+    login(client, "petugas")
+    page = client.get(f"/lks/{lks['id']}")
+    assert "Tingkat risiko" in page.text and "Risiko tinggi" in page.text
+    assert "1 kasus terbuka" in page.text and "Lebih banyak penghuni (8) daripada kapasitas (5)" in page.text
+    client.cookies.clear()
+    login(client, "pengurus")
+    page = client.get(f"/lks/{manager['lks_id']}")
+    assert page.status_code == 200
+    assert "kasus terbuka" not in page.text.lower() and "tingkat risiko" not in page.text.lower()
+    assert "risiko tinggi" not in page.text.lower()
+    body = client.get(f"/api/v1/lks/{manager['lks_id']}").json()
+    assert "open_incident" not in body and "risk_level" not in body
