@@ -61,7 +61,7 @@ from registry.tables import (
 )
 from sigap import scheduler
 from sigap.audit import Actor
-from sigap.db import write_transaction
+from sigap.db import insert_many, write_transaction
 from sigap.errors import Forbidden, NotFound
 from sigap.i18n import N_, _, format_date, ngettext
 from sigap.tables import Role
@@ -151,17 +151,10 @@ INSERT_COLUMNS = (
 
 
 async def _insert_or_ignore(batch: list[Wanted], now: datetime) -> set[str]:
-    """INSERT ... ON CONFLICT (unique_key) DO NOTHING RETURNING unique_key, as
-    one parameterised statement: the same SQL Piccolo's insert() writes,
-    without building a Table object per row (5x faster at 100,000 rows)."""
-    names = ", ".join(f'"{c._meta.db_column_name}"' for c in INSERT_COLUMNS)
-    row = "(" + ", ".join(["{}"] * len(INSERT_COLUMNS)) + ")"
-    sql = (
-        f'INSERT INTO "{Alert._meta.tablename}" ({names}) VALUES {", ".join([row] * len(batch))} '
-        f'ON CONFLICT ("{Alert.unique_key._meta.db_column_name}") DO NOTHING RETURNING "unique_key"'
+    """Insert the wanted alerts that are new; returns their unique keys."""
+    rows = await insert_many(
+        Alert, list(INSERT_COLUMNS), [w.values(now) for w in batch], conflict=Alert.unique_key, returning=Alert.unique_key
     )
-    async with write_transaction():
-        rows = await Alert.raw(sql, *(value for w in batch for value in w.values(now)))
     return {r["unique_key"] for r in rows}
 
 

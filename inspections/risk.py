@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from inspections.tables import Finding, Incident, IncidentSource, RiskAssessment, Task, TaskStatus
 from registry.tables import Lks
-from sigap.db import get_engine, is_sqlite, write_transaction
+from sigap.db import get_engine, insert_many, is_sqlite, write_transaction
 from sigap.i18n import N_, WIB, _
 
 # code → message shown on the LKS page (params filled in), in English msgids.
@@ -190,15 +190,18 @@ async def assess(lks_ids: list[int] | None = None, *, now: datetime) -> dict[int
             changed.append(
                 {"lks": lks_id, "level": level, "score": total, "reasons": encoded, "last_visit_on": f.last_visit_on, "computed_at": now}
             )
-    for start in range(0, len(changed), 500):
-        batch = changed[start : start + 500]
+    columns = [RiskAssessment.lks, RiskAssessment.level, RiskAssessment.score, RiskAssessment.reasons,
+               RiskAssessment.last_visit_on, RiskAssessment.computed_at]
+    await insert_many(
+        RiskAssessment, columns,
+        [(r["lks"], r["level"], r["score"], r["reasons"], r["last_visit_on"], r["computed_at"]) for r in changed],
+        conflict=RiskAssessment.lks, update=columns[1:],
+    )
+    level_changed = {r["lks"]: r["level"] for r in changed if previous.get(r["lks"], {}).get("level") != r["level"]}
+    items = list(level_changed.items())
+    for start in range(0, len(items), 500):
         async with write_transaction():
-            await RiskAssessment.insert(*(RiskAssessment(**r) for r in batch)).on_conflict(
-                target=RiskAssessment.lks,
-                action="DO UPDATE",
-                values=[RiskAssessment.level, RiskAssessment.score, RiskAssessment.reasons, RiskAssessment.last_visit_on, RiskAssessment.computed_at],
-            )
-            await _set_levels({r["lks"]: r["level"] for r in batch})
+            await _set_levels(dict(items[start : start + 500]))
     return levels
 
 

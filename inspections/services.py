@@ -29,7 +29,7 @@ from inspections.tables import (
 from registry.tables import Lks
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import write_transaction
+from sigap.db import insert_many, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.tables import Role, User
@@ -289,15 +289,17 @@ async def insert_tasks(rows: list[dict]) -> int:
     how many were new."""
     if not rows:
         return 0
-    created = 0
-    for start in range(0, len(rows), 500):
-        batch = rows[start : start + 500]
-        async with write_transaction():
-            result = await Task.insert(*(Task(**r) for r in batch)).on_conflict(
-                target=Task.unique_key, action="DO NOTHING"
-            ).returning(Task.id)
-            created += len(result)
-    return created
+    columns = [getattr(Task, name) for name in TASK_INSERT_COLUMNS]
+    defaults = {"due_at": None, "incident": None, "finding": None, "reason": "", "notes": "", "outcome": None, "done_at": None, "version": 1}
+    values = [tuple({**defaults, **row}[name] for name in TASK_INSERT_COLUMNS) for row in rows]
+    created = await insert_many(Task, columns, values, conflict=Task.unique_key, returning=Task.id)
+    return len(created)
+
+
+TASK_INSERT_COLUMNS = (
+    "lks", "kind", "status", "team", "lead", "due_on", "due_at", "unannounced", "incident", "finding", "reason",
+    "outcome", "notes", "unique_key", "created_at", "updated_at", "done_at", "version",
+)
 
 
 async def create_incident_task(incident: dict, lks: dict, *, now: datetime) -> None:
