@@ -1,6 +1,7 @@
-"""The benchmark scenarios: ``SCENARIOS`` maps a name to a function that
-takes the :class:`Context` (running servers, signed-in cookies, load
-settings) and returns a :class:`~bench.wrk.WrkResult`.
+"""The benchmark scenarios: ``SCENARIOS`` maps a name to a :class:`Spec`,
+whose function takes the :class:`Context` (running servers, signed-in
+cookies, load settings) and returns a :class:`~bench.wrk.WrkResult` (or, for
+the upload, an :class:`UploadResult`).
 
 To add one, write a function below and decorate it with ``@scenario("name")``;
 ``--scenarios name`` then runs it, and it runs by default too unless it is
@@ -61,7 +62,6 @@ class Context:
                 f"GET {path} signed in answered {response.status_code}"
                 f" {response.headers.get('location', '')} instead of the page: not benchmarking that"
             )
-
 
     def csrf_headers(self) -> dict[str, str]:
         """Signed-in headers for a state-changing request (the CSRF cookie echoed)."""

@@ -73,6 +73,10 @@ class RiskLevel(str, Enum):
 
 
 class Lks(Table, tablename="registry_lks"):
+    # Besides the index=True columns below, the registry migration
+    # 2026-11-22T12:30 indexes search_text (FTS5 trigram on SQLite, pg_trgm on
+    # PostgreSQL) and updated_at; on SQLite it replaces the low-cardinality
+    # single-column indexes with covering indexes for the list (see there why).
     name = Varchar(length=200, index=True)
     kind = Varchar(length=16, choices=LksKind, index=True)
     # Operator: a legal entity (yayasan / perkumpulan) or "not a legal entity".
