@@ -96,6 +96,9 @@ async def _demo(args: argparse.Namespace) -> None:
     storage = make_storage(get_settings().storage_url)
     lks_id = await load_registry_demo(now=_now(), storage=storage)
     await load_demo(now=_now(), print_credentials=True, manager_lks_id=lks_id)
+    from inspections.demo import load_inspections_demo
+
+    await load_inspections_demo(now=_now())
 
 
 async def _jobs_run(args: argparse.Namespace) -> None:
