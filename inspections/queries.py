@@ -112,8 +112,8 @@ async def search_tasks(
     kind: str | None = None, kecamatan: str | None = None, mine: bool = False, due_from: date | None = None,
     due_to: date | None = None, limit: int = 200,
 ) -> list[dict]:
-    """``services.list_tasks`` with the task list's extra filters (kind,
-    kecamatan) and the lead's name; the same visibility rule."""
+    """Tasks the actor may see (services.visible_task_filter), filtered,
+    earliest due first, with the LKS, team and lead names."""
     condition = await services.visible_task_filter(actor)
     query = Task.select(
         *Task.all_columns(exclude=[Task.unique_key]),

@@ -241,32 +241,6 @@ async def visible_task_filter(actor: Actor):
     raise Forbidden(_("Your role does not allow this action."))
 
 
-async def list_tasks(
-    actor: Actor, *, lks_id: int | None = None, status: str | None = None, team_id: int | None = None,
-    mine: bool = False, due_from: date | None = None, due_to: date | None = None, limit: int = 200,
-) -> list[dict]:
-    condition = await visible_task_filter(actor)
-    query = Task.select(
-        *Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name"),
-        Task.lks.kecamatan_code.as_alias("kecamatan_code"),
-    ).order_by(Task.due_on).order_by(Task.id).limit(limit)
-    if condition is not None:
-        query = query.where(condition)
-    if lks_id is not None:
-        query = query.where(Task.lks == lks_id)
-    if status:
-        query = query.where(Task.status.is_in(status.split(",")))
-    if team_id is not None:
-        query = query.where(Task.team == team_id)
-    if mine:
-        query = query.where(Task.lead == actor.user_id)
-    if due_from is not None:
-        query = query.where(Task.due_on >= due_from)
-    if due_to is not None:
-        query = query.where(Task.due_on <= due_to)
-    return await query
-
-
 async def get_task(actor: Actor, task_id: int) -> dict:
     condition = await visible_task_filter(actor)
     query = Task.select(*Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name")).where(

@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from inspections.queries import search_tasks
+
 from inspections import services
 from inspections.tables import Finding, Task
 from sigap.audit import Actor
@@ -66,8 +68,8 @@ def make_world(call, make_user, make_lks) -> World:
         services.record_incident, STAFF, lks_id=lks_b["id"], source="police", category="neglect", severity="high",
         occurred_on=now.astimezone(WIB).date(), description=DESCRIPTION, now=now,
     )
-    task_a = call(services.list_tasks, STAFF, lks_id=lks_a["id"])[0]
-    task_b = call(services.list_tasks, STAFF, lks_id=lks_b["id"])[0]
+    task_a = call(search_tasks, STAFF, lks_id=lks_a["id"])[0]
+    task_b = call(search_tasks, STAFF, lks_id=lks_b["id"])[0]
     return World(lks_a, lks_b, team_a, team_b, task_a, task_b, incident_a, users)
 
 

@@ -183,6 +183,7 @@ def targets(make_user, make_lks, call, app):
         fileobj=io.BytesIO(b"%PDF-1.4 sasaran"), now=now, storage=app.state.storage, max_bytes=10**6,
     )
     from inspections import services as inspections
+    from inspections.queries import search_tasks
 
     team = call(inspections.create_team, actor, name="Tim Sasaran", area_code="36.71.11", now=now)
     member = call(inspections.add_member, actor, team["id"], agency="rt_rw", name="Ketua RT Sasaran", now=now)
@@ -190,7 +191,7 @@ def targets(make_user, make_lks, call, app):
         inspections.record_incident, actor, lks_id=lks["id"], source="police", category="neglect", severity="high",
         occurred_on=now.date(), description="Sasaran uji akses: penelantaran.", now=now,
     )
-    task = call(inspections.list_tasks, actor, lks_id=lks["id"])[0]
+    task = call(search_tasks, actor, lks_id=lks["id"])[0]
     from datetime import timedelta
 
     from inspections.alerts import raise_alerts
