@@ -55,6 +55,11 @@ bench-registry: $(VENV)/.installed-test
 	@scripts/bench-deps.sh
 	$(BIN)/python -m bench.run --registry $(BENCH_ARGS)
 
+# The monitoring jobs (plan, alerts) over 100,000 LKS, on SQLite and PostgreSQL.
+bench-plan: $(VENV)/.installed-test
+	$(BIN)/python -m bench.plan_job --database sqlite $(BENCH_ARGS)
+	$(BIN)/python -m bench.plan_job --database postgres $(BENCH_ARGS)
+
 # Re-extract translatable strings and merge them into the catalogs.
 messages: $(VENV)/.installed-test
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 \
