@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-sqlite test-postgres bench bench-registry install migrate demo messages clean
+.PHONY: run test test-sqlite test-postgres bench bench-registry bench-plan install migrate demo messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
