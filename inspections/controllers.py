@@ -6,6 +6,8 @@ Dinas Sosial staff see incidents)."""
 
 from __future__ import annotations
 
+import functools
+
 import re
 from urllib.parse import urlencode
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from registry import services as registry_services
 from registry.tables import Lks
 from sigap import audit
 from sigap.errors import DomainError, NotFound, ValidationError
-from sigap.i18n import N_, WIB, _, format_date, get_locale
+from sigap.i18n import N_, WIB, _, choice_label, format_date, get_locale
 from sigap.tables import Role
 from sigap.web import actor_of, page, requires, settings_of, utcnow
 
@@ -829,13 +831,7 @@ class IncidentsAPI(Controller):
 
 
 def _label(mapping: dict):
-    def label(value: Any) -> str:
-        for key, text in mapping.items():
-            if getattr(key, "value", key) == value:
-                return _(text)
-        return str(value or "")
-
-    return label
+    return functools.partial(choice_label, mapping)
 
 
 TEMPLATE_GLOBALS = {

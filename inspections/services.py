@@ -31,7 +31,7 @@ from sigap import audit
 from sigap.audit import Actor
 from sigap.db import insert_many, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
-from sigap.i18n import N_, WIB, _
+from sigap.i18n import N_, WIB, _, choice_label
 from sigap.tables import Role, User
 
 STAFF_ROLES = frozenset({Role.admin, Role.staff})
@@ -107,11 +107,7 @@ ACTION_LABELS = {
 }
 
 
-def label(mapping: dict, value) -> str:
-    for key, text in mapping.items():
-        if key.value == value or key == value:
-            return _(text)
-    return str(value or "")
+label = choice_label
 
 
 def is_staff(actor: Actor) -> bool:

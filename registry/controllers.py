@@ -21,7 +21,7 @@ from registry import io as lks_io
 from registry.services import LksFilter
 from registry.tables import AccreditationStatus, LksKind, RegistrationStatus, RiskLevel
 from sigap.errors import DomainError, NotFound, ValidationError
-from sigap.i18n import N_, WIB, _
+from sigap.i18n import N_, WIB, _, choice_label
 from sigap.storage import ObjectNotFound, StorageError, iter_reader
 from sigap.tables import Role
 from sigap.web import actor_of, page, requires, settings_of, utcnow
@@ -425,20 +425,20 @@ STEP_LABELS = {
 }
 
 
-def _lookup(mapping: dict[str, str]):
-    return lambda value: _(mapping[value]) if value in mapping else str(value or "")
+def _labels(mapping: dict):
+    return functools.partial(choice_label, mapping)
 
 
 TEMPLATE_GLOBALS = {
-    "status_label": lambda v: services.label(services.STATUS_LABELS, v),
-    "accreditation_label": lambda v: services.label(services.ACCREDITATION_LABELS, v),
-    "risk_label": lambda v: services.label(services.RISK_LABELS, v),
-    "kind_label": lambda v: services.label(services.KIND_LABELS, v),
-    "service_label": _lookup(services.SERVICES),
+    "status_label": _labels(services.STATUS_LABELS),
+    "accreditation_label": _labels(services.ACCREDITATION_LABELS),
+    "risk_label": _labels(services.RISK_LABELS),
+    "kind_label": _labels(services.KIND_LABELS),
+    "service_label": _labels(services.SERVICES),
     "doc_type_label": documents.type_label,
-    "doc_state_label": _lookup(DOC_STATE_LABELS),
-    "application_label": _lookup(APPLICATION_LABELS),
-    "step_label": _lookup(STEP_LABELS),
+    "doc_state_label": _labels(DOC_STATE_LABELS),
+    "application_label": _labels(APPLICATION_LABELS),
+    "step_label": _labels(STEP_LABELS),
 }
 
 

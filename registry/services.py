@@ -32,7 +32,7 @@ from sigap import audit
 from sigap.audit import Actor
 from sigap.db import is_sqlite, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
-from sigap.i18n import N_, WIB, _
+from sigap.i18n import N_, WIB, _, choice_label
 from sigap.settings import get_settings
 from sigap.tables import Role
 
@@ -88,11 +88,7 @@ EDITABLE_FIELDS = MANAGER_FIELDS | {
 STAFF_ROLES = frozenset({Role.admin, Role.staff})
 
 
-def label(mapping: dict, value: Any) -> str:
-    try:
-        return _(mapping[type(next(iter(mapping)))(value)])
-    except (ValueError, KeyError, StopIteration):
-        return str(value or "")
+label = choice_label
 
 
 def normalize_text(value: str) -> str:

@@ -89,6 +89,15 @@ def N_(message: str) -> str:
     return message
 
 
+def choice_label(mapping: dict, value: object) -> str:
+    """The translated label of ``value`` in a {choice: msgid} mapping whose
+    keys are enum members or plain strings; the value itself if unknown."""
+    for key, msgid in mapping.items():
+        if key == value or getattr(key, "value", None) == value:
+            return gettext(msgid)
+    return str(value or "")
+
+
 def to_wib(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
