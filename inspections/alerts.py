@@ -59,7 +59,6 @@ from registry.tables import (
     RegistrationStatus,
     StatusChange,
 )
-from sigap import scheduler
 from sigap.audit import Actor
 from sigap.db import insert_many, write_transaction
 from sigap.errors import Forbidden, NotFound
@@ -444,7 +443,6 @@ async def raise_alerts(*, now: datetime) -> AlertResult:
     return result
 
 
-scheduler.register("alerts", raise_alerts, minute=0)
 
 
 # --- who sees what -----------------------------------------------------------------

@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from inspections import feeds, queries, risk, services
+from inspections import feeds, labels, queries, risk, services
 from inspections.tables import FindingSeverity, Task, TaskKind, TaskStatus
 from registry import regions
 from registry import services as registry_services
@@ -40,12 +40,6 @@ CALENDAR_CELL_MAX = 4  # tasks shown in a day cell before "+n more"
 NO_STORE = {"Cache-Control": "private, no-store"}
 REGION_CODE = re.compile(r"^\d{2}(\.\d{2}){0,2}(\.\d{4})?$")
 
-FINDING_SEVERITY_LABELS = {
-    FindingSeverity.minor: N_("Minor"),
-    FindingSeverity.major: N_("Major"),
-    FindingSeverity.critical: N_("Critical"),
-}
-INCIDENT_STATUS_LABELS = {"open": N_("Open"), "closed": N_("Closed")}
 TASK_STATUS_FILTERS = {
     "active": N_("Open or in progress"),
     "open": N_("Open"),
@@ -238,7 +232,7 @@ async def _task_page(request: Request, task_id: int, status_code: int = 200, **c
         findings=await queries.task_findings(task_id),
         history=_history(events),
         outcome_choices=_choices(services.OUTCOME_LABELS),
-        finding_severity_choices=_choices(FINDING_SEVERITY_LABELS),
+        finding_severity_choices=_choices(labels.FINDING_SEVERITY_LABELS),
         today=_today(now),
         now=now,
         **context,
@@ -826,27 +820,6 @@ class IncidentsAPI(Controller):
         row["tasks"] = await queries.incident_tasks(actor, incident_id)
         return Response(row, headers=NO_STORE)
 
-
-# --- templates --------------------------------------------------------------------
-
-
-def _label(mapping: dict):
-    return functools.partial(choice_label, mapping)
-
-
-TEMPLATE_GLOBALS = {
-    "task_kind_label": _label(services.TASK_KIND_LABELS),
-    "task_status_label": _label(services.TASK_STATUS_LABELS),
-    "visit_outcome_label": _label(services.OUTCOME_LABELS),
-    "agency_label": _label(services.AGENCY_LABELS),
-    "incident_source_label": _label(services.SOURCE_LABELS),
-    "incident_category_label": _label(services.CATEGORY_LABELS),
-    "incident_severity_label": _label(services.SEVERITY_LABELS),
-    "incident_status_label": _label(INCIDENT_STATUS_LABELS),
-    "incident_action_label": _label(services.ACTION_LABELS),
-    "referral_label": _label(services.REFERRAL_LABELS),
-    "finding_severity_label": _label(FINDING_SEVERITY_LABELS),
-}
 
 route_handlers = [
     TaskPages, CalendarFeedRoute, TeamPages, IncidentPages, MonitoringPages, TasksAPI, TeamsAPI, IncidentsAPI,

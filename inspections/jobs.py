@@ -8,7 +8,6 @@ planners running at once produce exactly what one would."""
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -16,20 +15,17 @@ from inspections import risk
 from inspections.services import insert_tasks, pick_team, team_leads, teams_covering
 from inspections.tables import Finding, Incident, Task, TaskKind, TaskStatus
 from registry.tables import Application, Lks, StatusChange
-from sigap import scheduler
 from sigap.i18n import WIB
+from sigap.settings import get_settings
 
 LOOKAHEAD_DAYS = 30  # routine tasks appear this long before they are due
 UNREGISTERED_CHECK_DAYS = 14
 
 
 def interval_months() -> dict[str, int]:
-    """Visit interval by risk level (SIGAP_VISIT_MONTHS_HIGH/MEDIUM/LOW)."""
-    return {
-        "high": int(os.environ.get("SIGAP_VISIT_MONTHS_HIGH", "3")),
-        "medium": int(os.environ.get("SIGAP_VISIT_MONTHS_MEDIUM", "6")),
-        "low": int(os.environ.get("SIGAP_VISIT_MONTHS_LOW", "12")),
-    }
+    """Visit interval by risk level (SIGAP_VISIT_MONTHS_HIGH/MEDIUM/LOW,
+    checked at start-up by the settings)."""
+    return get_settings().visit_interval_months
 
 
 def add_months(day: date, months: int) -> date:
@@ -133,6 +129,3 @@ async def plan(*, now: datetime) -> PlanResult:
              unannounced_visit=True, due_at=due_at, incident=incident["id"])
     created = await insert_tasks(new)
     return PlanResult(assessed=len(levels), created=created)
-
-
-scheduler.register("plan", plan, hour=1, minute=0)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ import anyio.to_thread
 
 from inspections import alerts
 from inspections.tables import Notification, Severity
-from sigap import scheduler
 from sigap.audit import Actor
 from sigap.db import write_transaction
 from sigap.i18n import WIB, _, format_date, format_datetime, ngettext, use_locale
@@ -64,11 +62,11 @@ BATCH = 500
 
 
 def base_url() -> str:
-    return os.environ.get("SIGAP_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return get_settings().base_url
 
 
 def mail_from() -> str:
-    return os.environ.get("SIGAP_MAIL_FROM", "sigap@localhost")
+    return get_settings().mail_from
 
 
 @dataclass
@@ -89,7 +87,6 @@ async def notify(*, now: datetime, settings: Settings | None = None) -> NotifyRe
     return result
 
 
-scheduler.register("notify", notify, minute="*")
 
 
 # --- digests ----------------------------------------------------------------------

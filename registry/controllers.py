@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from registry import documents, regions, services
 from registry import io as lks_io
+from registry.hooks import LKS_DETAIL_PANELS
 from registry.services import LksFilter
 from registry.tables import AccreditationStatus, LksKind, RegistrationStatus, RiskLevel
 from sigap.errors import DomainError, NotFound, ValidationError
@@ -25,6 +26,7 @@ from sigap.i18n import N_, WIB, _, choice_label
 from sigap.storage import ObjectNotFound, StorageError, iter_reader
 from sigap.tables import Role
 from sigap.web import actor_of, page, requires, settings_of, utcnow
+from sigap.wiring import wiring_of
 
 STAFF = requires(Role.admin, Role.staff)
 STAFF_OR_MANAGER = requires(Role.admin, Role.staff, Role.manager)
@@ -232,13 +234,6 @@ def _row_to_form(lks: dict) -> dict[str, Any]:
     return form
 
 
-# Other domains add panels to the LKS page without the registry knowing them
-# (dependencies point from them to the registry): each provider returns
-# {"template": ..., **context} for this viewer and LKS, or None.
-DetailPanel = Callable[[Any, dict], Awaitable[dict | None]]
-DETAIL_PANELS: list[DetailPanel] = []
-
-
 async def _detail(request: Request, lks_id: int, status_code: int = 200, **context: Any) -> Template:
     actor = actor_of(request)
     lks = services.decode(await services.get_lks(actor, lks_id))
@@ -261,7 +256,7 @@ async def _detail(request: Request, lks_id: int, status_code: int = 200, **conte
         today=today,
         can_edit_all=services.is_staff(actor),
         max_upload_mb=settings_of(request).max_upload_mb,
-        panels=[p for p in [await provider(actor, lks) for provider in DETAIL_PANELS] if p],
+        panels=[p for p in [await provider(actor, lks) for provider in wiring_of(request).hook(LKS_DETAIL_PANELS)] if p],
         **await _choices(settings_of(request).region),
         **context,
     )
@@ -405,41 +400,6 @@ class RegionsAPI(Controller):
         region = settings_of(request).region
         rows = await (regions.villages(region, parent) if parent else regions.districts(region))
         return {"items": rows}
-
-
-DOC_STATE_LABELS = {
-    "missing": N_("Missing"),
-    "pending": N_("Awaiting verification"),
-    "verified": N_("Verified"),
-    "rejected": N_("Rejected"),
-    "expired": N_("Expired"),
-    "superseded": N_("Replaced"),
-}
-APPLICATION_LABELS = {"new": N_("Registration"), "renewal": N_("Renewal")}
-STEP_LABELS = {
-    "applied": N_("Applied"),
-    "document_check": N_("Document check"),
-    "field_verification": N_("Field verification"),
-    "approved": N_("Approved"),
-    "rejected": N_("Rejected"),
-}
-
-
-def _labels(mapping: dict):
-    return functools.partial(choice_label, mapping)
-
-
-TEMPLATE_GLOBALS = {
-    "status_label": _labels(services.STATUS_LABELS),
-    "accreditation_label": _labels(services.ACCREDITATION_LABELS),
-    "risk_label": _labels(services.RISK_LABELS),
-    "kind_label": _labels(services.KIND_LABELS),
-    "service_label": _labels(services.SERVICES),
-    "doc_type_label": documents.type_label,
-    "doc_state_label": _labels(DOC_STATE_LABELS),
-    "application_label": _labels(APPLICATION_LABELS),
-    "step_label": _labels(STEP_LABELS),
-}
 
 
 # Monitoring fields an LKS's own manager must not see: a risk level or an

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from registry import services
-from sigap import scheduler
 
 
 async def expire_registrations(*, now: datetime) -> int:
@@ -13,4 +12,8 @@ async def expire_registrations(*, now: datetime) -> int:
     return await services.expire_registrations(now=now)
 
 
-scheduler.register("expire-registrations", expire_registrations, hour=0, minute=5)
+async def load_demo(*, now: datetime, storage, context: dict) -> None:
+    """Demo LKS and their documents; the demo manager's LKS goes into ``context``."""
+    from registry.demo import load_registry_demo
+
+    context["manager_lks_id"] = await load_registry_demo(now=now, storage=storage)

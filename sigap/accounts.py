@@ -71,18 +71,14 @@ def _dummy_hash(profile: str) -> str:
     return _hasher(profile).hash(secrets.token_urlsafe(16))
 
 
-# The registry tells the shell whether an LKS exists (the shell does not
-# import domain packages: dependencies point from the domains to the shell).
-_lks_exists: Callable[[int], Awaitable[bool]] | None = None
+# Whether an LKS exists is the registry's to say (the shell does not import
+# domain packages): callers pass the registry's check, which the shell's
+# wiring offers as the LKS_EXISTS hook.
+LksCheck = Callable[[int], Awaitable[bool]]
 
 
-def set_lks_checker(check: Callable[[int], Awaitable[bool]]) -> None:
-    global _lks_exists
-    _lks_exists = check
-
-
-async def _check_lks_exists(lks_id: int | None) -> None:
-    if lks_id and _lks_exists is not None and not await _lks_exists(lks_id):
+async def _check_lks_exists(lks_id: int | None, lks_exists: LksCheck | None) -> None:
+    if lks_id and lks_exists is not None and not await lks_exists(lks_id):
         raise ValidationError(
             _("LKS number %(id)s does not exist.", id=lks_id), fields={"lks_id": _("No LKS with this number.")}
         )
@@ -199,6 +195,7 @@ async def create_user(
     email: str | None = None,
     lks_id: int | None = None,
     locale: str = "id",
+    lks_exists: LksCheck | None = None,
 ) -> dict:
     username = normalize_username(username)
     fields: dict[str, str] = {}
@@ -214,7 +211,7 @@ async def create_user(
     if fields:
         raise ValidationError(_("Please correct the marked fields."), fields=fields)
     parsed_role, lks_id = _check_role_and_lks(role, lks_id)
-    await _check_lks_exists(lks_id)
+    await _check_lks_exists(lks_id, lks_exists)
     password_hash = await hash_password(password)
     async with write_transaction():
         if await User.exists().where(User.username == username):
@@ -250,6 +247,7 @@ async def update_user(
     email: str | None = None,
     role: str | None = None,
     lks_id: int | None = None,
+    lks_exists: LksCheck | None = None,
 ) -> dict:
     """Change profile fields or the role; ``version`` guards against a stale edit."""
     async with write_transaction():
@@ -262,7 +260,7 @@ async def update_user(
         new_lks = lks_id if role is not None else before["lks_id"]
         parsed_role, new_lks = _check_role_and_lks(new_role, new_lks)
         if new_lks != before["lks_id"]:
-            await _check_lks_exists(new_lks)
+            await _check_lks_exists(new_lks, lks_exists)
         if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
             raise ValidationError(_("Please correct the marked fields."), fields={"email": _("Enter a valid e-mail address.")})
         if before["id"] == actor.user_id and parsed_role != Role(before["role"]):

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
-from litestar.datastructures import State
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import CacheControlHeader, State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -16,12 +17,13 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from sigap import db, i18n
-from sigap.accounts import role_label
+from sigap.domains import default_plugins
 from sigap.logs import configure_logging
-from sigap.nav import nav_for
 from sigap.sessions import make_store
 from sigap.settings import PROJECT_ROOT, Settings, get_settings, set_settings
+from sigap.static import StaticFiles
 from sigap.storage import make_storage
+from sigap.wiring import DomainPlugin, Wiring
 from sigap.web import (
     AuthMiddleware,
     CSRFCookieMiddleware,
@@ -34,7 +36,12 @@ from sigap.web import (
 log = logging.getLogger("sigap")
 
 
-def make_template_environment(extra_globals: dict | None = None) -> Environment:
+# Already-compressed or streamed downloads are sent as they are.
+NOT_COMPRESSED = [r"/content$", r"\.pdf$", r"\.xlsx$"]
+STATIC_MAX_AGE = 365 * 24 * 3600  # URLs carry the file's content hash
+
+
+def make_template_environment(static: StaticFiles) -> Environment:
     env = Environment(
         loader=FileSystemLoader(PROJECT_ROOT / "templates"),
         autoescape=select_autoescape(["html", "xml"]),
@@ -50,30 +57,26 @@ def make_template_environment(extra_globals: dict | None = None) -> Environment:
     env.filters["wib"] = i18n.format_datetime
     env.filters["tanggal"] = i18n.format_date
     env.globals.update(
-        role_label=role_label,
         current_locale=i18n.get_locale,
         locale_names=i18n.LOCALE_NAMES,
-        nav_for=nav_for,
+        static_url=static.url,
     )
-    env.globals.update(extra_globals or {})
     return env
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    import inspections  # noqa: F401  (registers its jobs and menu)
-    from registry.controllers import TEMPLATE_GLOBALS as registry_globals
-    from registry.controllers import route_handlers as registry_routes
-    from inspections.controllers import TEMPLATE_GLOBALS as inspections_globals
-    from inspections.alert_controllers import route_handlers as alert_routes
-    from inspections.controllers import route_handlers as inspections_routes
-    from sigap.controllers import route_handlers as shell_routes
-
+def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | None = None) -> Litestar:
+    """The app with the given domains (default: all of them). Each domain's
+    plugin adds its routes, menu, template globals, jobs and hooks to this
+    app's ``Wiring`` (``app.state.wiring``); nothing is registered globally."""
     settings = settings or get_settings()
     set_settings(settings)
     configure_logging(settings.log_level)
     db.configure_engine(settings.database_url)
     session_store = make_store(settings.redis_url, settings.session_idle_minutes)
-    storage = make_storage(settings.storage_url)
+    storage = make_storage(settings.storage_url, settings.s3_endpoint_url)
+    static = StaticFiles(PROJECT_ROOT / "static")
+    templates = make_template_environment(static)
+    wiring = Wiring(template_globals=templates.globals)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -83,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.error("database connection pool not started", extra={"error": type(exc).__name__})
         from sigap.scheduler import JobRunner
 
-        jobs = JobRunner(settings.database_url)
+        jobs = JobRunner(settings.database_url, wiring.jobs, retry_s=settings.scheduler_retry_s)
         if settings.scheduler_enabled:
             await jobs.start()
         app.state.jobs = jobs
@@ -97,18 +100,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            *shell_routes,
-            *registry_routes,
-            *inspections_routes,
-            *alert_routes,
-            create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False),
+            create_static_files_router(
+                path="/static",
+                directories=[static.root],
+                include_in_schema=False,
+                cache_control=CacheControlHeader(max_age=STATIC_MAX_AGE, public=True, immutable=True),
+            ),
         ],
+        plugins=list(plugins if plugins is not None else default_plugins()),
         lifespan=[lifespan],
-        state=State({"settings": settings, "session_store": session_store, "storage": storage}),
+        state=State({"settings": settings, "session_store": session_store, "storage": storage, "wiring": wiring}),
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=1024, exclude=NOT_COMPRESSED),
         middleware=[RequestContextMiddleware, AuthMiddleware, CSRFCookieMiddleware],
         guards=[token_guard, csrf_guard],
         template_config=TemplateConfig(
-            engine=JinjaTemplateEngine.from_environment(make_template_environment({**registry_globals, **inspections_globals}))
+            engine=JinjaTemplateEngine.from_environment(templates)
         ),
         exception_handlers={Exception: error_handler},
         openapi_config=OpenAPIConfig(

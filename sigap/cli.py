@@ -57,8 +57,11 @@ async def _user_create(args: argparse.Namespace) -> None:
     from sigap import accounts
 
     password = _read_password(args)
+    from sigap.wiring import LKS_EXISTS
+
     row = await accounts.create_user(
         _cli_actor(),
+        lks_exists=_wiring().first(LKS_EXISTS),
         username=args.username,
         role=args.role,
         password=password,
@@ -87,25 +90,33 @@ async def _user_deactivate(args: argparse.Namespace) -> None:
     print(_("User %(username)s deactivated.", username=row["username"]))
 
 
+def _wiring():
+    from sigap.domains import default_plugins
+    from sigap.wiring import Wiring
+
+    return Wiring().install(default_plugins())
+
+
 async def _demo(args: argparse.Namespace) -> None:
-    from registry.demo import load_registry_demo
-    from sigap.demo import load_demo
     from sigap.settings import get_settings
     from sigap.storage import make_storage
 
-    storage = make_storage(get_settings().storage_url)
-    lks_id = await load_registry_demo(now=_now(), storage=storage)
-    await load_demo(now=_now(), print_credentials=True, manager_lks_id=lks_id)
-    from inspections.demo import load_inspections_demo
-
-    await load_inspections_demo(now=_now())
+    settings = get_settings()
+    storage = make_storage(settings.storage_url, settings.s3_endpoint_url)
+    context: dict = {}
+    try:
+        for _order, _name, loader in _wiring().demo_loaders:
+            await loader(now=_now(), storage=storage, context=context)
+    finally:
+        storage.close()
 
 
 async def _jobs_run(args: argparse.Namespace) -> None:
-    from sigap.scheduler import JOBS, run_job
+    from sigap.scheduler import run_job
 
-    if args.name not in JOBS:
-        raise SystemExit(_("Unknown job %(name)s. Jobs: %(names)s.", name=args.name, names=", ".join(sorted(JOBS))))
+    jobs = _wiring().jobs
+    if args.name not in jobs:
+        raise SystemExit(_("Unknown job %(name)s. Jobs: %(names)s.", name=args.name, names=", ".join(sorted(jobs))))
     now = None
     if args.now:
         try:
@@ -118,7 +129,7 @@ async def _jobs_run(args: argparse.Namespace) -> None:
 
     await db.start()  # a pool (PostgreSQL) or the shared connection (SQLite)
     try:
-        result = await run_job(args.name, now=now)
+        result = await run_job(jobs[args.name], now=now)
     finally:
         await db.stop()
     print(_("Job %(name)s done: %(result)s.", name=args.name, result=result))
@@ -193,12 +204,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from sigap.errors import DomainError
-
-    import inspections  # noqa: F401  (wires joint monitoring in)
-    import registry  # noqa: F401  (wires the registry into the shell)
+    from sigap.settings import SettingsError, get_settings
 
     args = build_parser().parse_args(argv)
-    with use_locale(os.environ.get("SIGAP_LANG", "id")):
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    with use_locale(settings.cli_language):
         try:
             if args.is_async:
                 asyncio.run(args.handler(args))

@@ -20,6 +20,7 @@ from sigap.i18n import WIB, _, normalize_locale
 from sigap.sessions import COOKIE_NAME, SessionStore
 from sigap.storage import Storage
 from sigap.tables import Role
+from sigap.wiring import LKS_EXISTS, wiring_of
 from sigap.web import (
     LANG_COOKIE,
     actor_of,
@@ -273,6 +274,7 @@ class AdminPages(Controller):
                 full_name=data.full_name,
                 email=data.email.strip() or None,
                 lks_id=_int_or_none(data.lks_id),
+                lks_exists=wiring_of(request).first(LKS_EXISTS),
             )
         except DomainError as exc:
             data.password = ""
@@ -314,6 +316,7 @@ class AdminPages(Controller):
                 email=data.email.strip(),
                 role=data.role,
                 lks_id=_int_or_none(data.lks_id),
+                lks_exists=wiring_of(request).first(LKS_EXISTS),
             )
         except DomainError as exc:
             if exc.status_code == 404:
@@ -499,6 +502,7 @@ class UsersAPI(Controller):
             full_name=data.full_name,
             email=data.email,
             lks_id=data.lks_id,
+            lks_exists=wiring_of(request).first(LKS_EXISTS),
         )
         return accounts.public_user(row)
 
@@ -520,6 +524,7 @@ class UsersAPI(Controller):
             email=data.email,
             role=data.role,
             lks_id=data.lks_id,
+            lks_exists=wiring_of(request).first(LKS_EXISTS),
         )
         if data.is_active is not None:
             row = await accounts.set_active(actor, user_id, data.is_active, now=now)

@@ -8,6 +8,8 @@ produce translated messages without knowing about HTTP.
 
 from __future__ import annotations
 
+import functools
+
 import gettext as _gettext
 import io
 from collections.abc import Iterator
@@ -96,6 +98,17 @@ def choice_label(mapping: dict, value: object) -> str:
         if key == value or getattr(key, "value", None) == value:
             return gettext(msgid)
     return str(value or "")
+
+
+def labeller(mapping: dict):
+    """``labeller(LABELS)(value)`` is ``choice_label(LABELS, value)``: the
+    template globals that show a translated choice."""
+    return functools.partial(choice_label, mapping)
+
+
+def choices(mapping: dict) -> list[tuple[str, str]]:
+    """(value, translated label) pairs for a <select>."""
+    return [(getattr(k, "value", k), gettext(v)) for k, v in mapping.items()]
 
 
 def to_wib(value: datetime) -> datetime:

@@ -9,53 +9,35 @@ the scheduler only decides *when*, never *whether twice is safe*.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from sigap.i18n import WIB
+from sigap.wiring import Job
 
 log = logging.getLogger("sigap.jobs")
 
-JobFn = Callable[..., Awaitable[object]]
 
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    fn: JobFn
-    cron: dict  # APScheduler CronTrigger fields, in WIB
-    run_at_start: bool = True  # catch up a run missed while the app was down
-
-
-JOBS: dict[str, Job] = {}
-
-
-def register(name: str, fn: JobFn, *, run_at_start: bool = True, **cron: object) -> None:
-    JOBS[name] = Job(name, fn, dict(cron), run_at_start)
-
-
-async def run_job(name: str, *, now: datetime | None = None) -> object:
-    job = JOBS[name]
+async def run_job(job: Job, *, now: datetime | None = None) -> object:
     now = now or datetime.now(timezone.utc)
     result = await job.fn(now=now)
-    log.info("job finished", extra={"job": name, "result": str(result)})
+    log.info("job finished", extra={"job": job.name, "result": str(result)})
     return result
 
 
-def start_scheduler():
+def start_scheduler(jobs: Mapping[str, Job]):
     """Start the jobs in the running event loop; returns the scheduler."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from apscheduler.triggers.cron import CronTrigger
 
     scheduler = AsyncIOScheduler(timezone=WIB)
-    for job in JOBS.values():
+    for job in jobs.values():
 
-        async def _run(name: str = job.name) -> None:
+        async def _run(job: Job = job) -> None:
             try:
-                await run_job(name)
+                await run_job(job)
             except Exception:  # a failed run is logged; the next one tries again
-                log.exception("job failed", extra={"job": name})
+                log.exception("job failed", extra={"job": job.name})
 
         scheduler.add_job(
             _run,
@@ -72,10 +54,6 @@ def start_scheduler():
 
 
 ADVISORY_LOCK_KEY = 7_136_711  # "SIGAP scheduler": any fixed number shared by all instances
-def leader_retry_s() -> float:
-    import os
-
-    return float(os.environ.get("SIGAP_SCHEDULER_RETRY_S", "30"))
 
 
 class JobRunner:
@@ -84,8 +62,10 @@ class JobRunner:
     (kept on its own connection for the life of the process) runs jobs; the
     others retry every 30 s and take over when the leader goes away."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, jobs: Mapping[str, Job], retry_s: float = 30.0) -> None:
         self.database_url = database_url
+        self.jobs = jobs
+        self.retry_s = retry_s
         self.role = "off"
         self.scheduler = None
         self._lock_connection = None
@@ -121,14 +101,14 @@ class JobRunner:
         import asyncio
 
         while True:
-            await asyncio.sleep(leader_retry_s())
+            await asyncio.sleep(self.retry_s)
             if await self._try_lock():
                 log.info("scheduler: this instance is now the leader")
                 self._start_jobs()
                 return
 
     def _start_jobs(self) -> None:
-        self.scheduler = start_scheduler()
+        self.scheduler = start_scheduler(self.jobs)
         self.role = "leader"
 
     async def stop(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,92 @@ def _load_or_create_secret(var_dir: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key + "\n")
     return key
+
+
+class SettingsError(ValueError):
+    """One or more ``SIGAP_*`` variables have values SIGAP cannot use; the
+    message names each variable, its value and what is expected."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("SIGAP cannot start, the configuration has errors:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+HASH_PROFILES = ("standard", "fast")
+LANGUAGES = ("id", "en")
+
+
+class _Reader:
+    """Reads ``SIGAP_*`` variables, collecting every problem before failing,
+    so one start-up shows all mistakes at once."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def text(self, name: str, default: str) -> str:
+        return self.env.get(name, default).strip() or default
+
+    def optional(self, name: str) -> str | None:
+        return self.env.get(name, "").strip() or None
+
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.problems.append(f"{name}={raw!r}: expected a whole number from {low} to {high}")
+            return default
+        if not low <= value <= high:
+            self.problems.append(f"{name}={raw!r}: expected a whole number from {low} to {high}")
+            return default
+        return value
+
+    def number(self, name: str, default: float, *, low: float, high: float) -> float:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:
+            self.problems.append(f"{name}={raw!r}: expected a number from {low:g} to {high:g}")
+            return default
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.env.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in _TRUE:
+            return True
+        if raw in _FALSE:
+            return False
+        self.problems.append(f"{name}={raw!r}: expected 1/0, true/false, yes/no or on/off")
+        return default
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+        raw = self.env.get(name, "").strip()
+        value = (raw.upper() if upper else raw.lower()) if raw else default
+        if value not in choices:
+            self.problems.append(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+            return default
+        return value
+
+    def url(self, name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        if not raw.startswith(tuple(f"{s}://" for s in schemes)):
+            self.problems.append(f"{name}={raw!r}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
+            return default
+        return raw
 
 
 @dataclass(frozen=True)
@@ -57,6 +143,15 @@ class Settings:
     registration_validity_years: int = 3
     max_upload_mb: int = 20
     scheduler_enabled: bool = True
+    scheduler_retry_s: float = 30.0  # how often a standby instance tries to become the scheduler leader
+    # Routine visit interval by risk level, in months.
+    visit_months_high: int = 3
+    visit_months_medium: int = 6
+    visit_months_low: int = 12
+    base_url: str = "http://127.0.0.1:8000"  # links in e-mails
+    mail_from: str = "sigap@localhost"
+    s3_endpoint_url: str | None = None
+    cli_language: str = "id"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -67,30 +162,48 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
 
+    @property
+    def visit_interval_months(self) -> dict[str, int]:
+        return {"high": self.visit_months_high, "medium": self.visit_months_medium, "low": self.visit_months_low}
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        """Read and check every ``SIGAP_*`` variable; raise ``SettingsError``
+        naming each bad one (the app never starts half-configured)."""
         env = dict(os.environ if env is None else env)
-        var_dir = Path(env.get("SIGAP_VAR_DIR", _var_dir())).resolve()
-        secret = env.get("SIGAP_SECRET_KEY") or _load_or_create_secret(var_dir)
-        return cls(
-            database_url=env.get("SIGAP_DATABASE_URL", f"sqlite:///{var_dir / 'sigap.sqlite3'}"),
-            storage_url=env.get("SIGAP_STORAGE_URL", f"file://{var_dir / 'documents'}"),
-            secret_key=secret,
+        var_dir = Path(env.get("SIGAP_VAR_DIR") or _var_dir()).resolve()
+        r = _Reader(env)
+        settings = cls(
+            database_url=r.url("SIGAP_DATABASE_URL", f"sqlite:///{var_dir / 'sigap.sqlite3'}", ("sqlite", "postgresql", "postgres")),
+            storage_url=r.url("SIGAP_STORAGE_URL", f"file://{var_dir / 'documents'}", ("file", "s3")),
+            secret_key="",
             var_dir=var_dir,
-            smtp_url=env.get("SIGAP_SMTP_URL") or None,
-            redis_url=env.get("SIGAP_REDIS_URL") or None,
-            host=env.get("SIGAP_HOST", "127.0.0.1"),
-            port=int(env.get("SIGAP_PORT", "8000")),
-            region=env.get("SIGAP_REGION", "36.71"),
-            session_idle_minutes=int(env.get("SIGAP_SESSION_IDLE_MINUTES", str(8 * 60))),
-            cookie_secure=env.get("SIGAP_COOKIE_SECURE", "0").lower() in {"1", "true", "yes"},
-            trust_proxy_headers=env.get("SIGAP_TRUST_PROXY", "0").lower() in {"1", "true", "yes"},
-            log_level=env.get("SIGAP_LOG_LEVEL", "INFO").upper(),
-            password_hash_profile=env.get("SIGAP_PASSWORD_HASH_PROFILE", "standard"),
-            registration_validity_years=int(env.get("SIGAP_REGISTRATION_VALIDITY_YEARS", "3")),
-            max_upload_mb=int(env.get("SIGAP_MAX_UPLOAD_MB", "20")),
-            scheduler_enabled=env.get("SIGAP_SCHEDULER", "1").lower() not in {"0", "false", "no"},
+            smtp_url=r.url("SIGAP_SMTP_URL", None, ("smtp", "smtps")),
+            redis_url=r.url("SIGAP_REDIS_URL", None, ("redis", "rediss", "unix")),
+            host=r.text("SIGAP_HOST", "127.0.0.1"),
+            port=r.integer("SIGAP_PORT", 8000, low=1, high=65535),
+            region=r.text("SIGAP_REGION", "36.71"),
+            session_idle_minutes=r.integer("SIGAP_SESSION_IDLE_MINUTES", 8 * 60, low=1, high=60 * 24 * 30),
+            cookie_secure=r.flag("SIGAP_COOKIE_SECURE", False),
+            trust_proxy_headers=r.flag("SIGAP_TRUST_PROXY", False),
+            log_level=r.choice("SIGAP_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
+            password_hash_profile=r.choice("SIGAP_PASSWORD_HASH_PROFILE", "standard", HASH_PROFILES),
+            registration_validity_years=r.integer("SIGAP_REGISTRATION_VALIDITY_YEARS", 3, low=1, high=10),
+            max_upload_mb=r.integer("SIGAP_MAX_UPLOAD_MB", 20, low=1, high=2048),
+            scheduler_enabled=r.flag("SIGAP_SCHEDULER", True),
+            scheduler_retry_s=r.number("SIGAP_SCHEDULER_RETRY_S", 30.0, low=0.1, high=3600),
+            visit_months_high=r.integer("SIGAP_VISIT_MONTHS_HIGH", 3, low=1, high=60),
+            visit_months_medium=r.integer("SIGAP_VISIT_MONTHS_MEDIUM", 6, low=1, high=60),
+            visit_months_low=r.integer("SIGAP_VISIT_MONTHS_LOW", 12, low=1, high=60),
+            base_url=r.url("SIGAP_BASE_URL", "http://127.0.0.1:8000", ("http", "https")).rstrip("/"),
+            mail_from=r.text("SIGAP_MAIL_FROM", "sigap@localhost"),
+            s3_endpoint_url=r.url("SIGAP_S3_ENDPOINT_URL", None, ("http", "https")),
+            cli_language=r.choice("SIGAP_LANG", "id", LANGUAGES),
         )
+        if r.problems:
+            raise SettingsError(r.problems)
+        secret = env.get("SIGAP_SECRET_KEY") or _load_or_create_secret(var_dir)
+        return replace(settings, secret_key=secret)
 
 
 _current: Settings | None = None

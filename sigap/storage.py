@@ -507,7 +507,9 @@ def make_storage(url: str, endpoint_url: str | None = None) -> Storage:
     """The storage named by ``SIGAP_STORAGE_URL``: ``file:///abs/path``
     (``file://relative/path`` is relative to the working directory) or
     ``s3://bucket[/prefix]``; the S3 endpoint defaults to
-    ``SIGAP_S3_ENDPOINT_URL`` (unset: AWS)."""
+    ``SIGAP_S3_ENDPOINT_URL`` from the settings (unset: AWS)."""
+    from sigap.settings import get_settings
+
     parts = urlsplit(url)
     if parts.scheme == "file":
         path = unquote(parts.netloc + parts.path) if parts.netloc else unquote(parts.path)
@@ -520,6 +522,6 @@ def make_storage(url: str, endpoint_url: str | None = None) -> Storage:
         return S3Storage(
             parts.netloc,
             unquote(parts.path),
-            endpoint_url or os.environ.get("SIGAP_S3_ENDPOINT_URL") or None,
+            endpoint_url or get_settings().s3_endpoint_url,
         )
     raise ValueError(f"unsupported SIGAP_STORAGE_URL scheme: {parts.scheme!r}")

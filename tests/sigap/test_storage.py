@@ -343,6 +343,9 @@ def test_make_storage_reads_urls(tmp_path, monkeypatch):
     local = make_storage(f"file://{tmp_path}/docs%20here")
     assert isinstance(local, LocalStorage) and local.root == tmp_path / "docs here"
     monkeypatch.setenv("SIGAP_S3_ENDPOINT_URL", "http://127.0.0.1:1")
+    import sigap.settings  # the settings read (and check) every SIGAP_* variable
+
+    monkeypatch.setattr(sigap.settings, "_current", sigap.settings.Settings.from_env())
     s3 = make_storage("s3://bucket-name/some/prefix/")
     assert isinstance(s3, S3Storage)
     assert (s3.bucket, s3.prefix, s3.endpoint_url) == ("bucket-name", "some/prefix", "http://127.0.0.1:1")

@@ -1,0 +1,30 @@
+"""The registry's one entry into the app and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry import jobs
+from registry.services import lks_exists
+from sigap.i18n import N_
+from sigap.tables import Role
+from sigap.wiring import LKS_EXISTS, DomainPlugin, Wiring
+
+
+class RegistryPlugin(DomainPlugin):
+    name = "registry"
+
+    def wire(self, wiring: Wiring) -> None:
+        from registry.labels import TEMPLATE_GLOBALS
+
+        wiring.add_menu(N_("LKS"), "/lks", {Role.admin, Role.staff}, order=10)
+        wiring.add_menu(N_("My LKS"), "/lks", {Role.manager}, order=10)
+        wiring.add_template_globals(**TEMPLATE_GLOBALS)
+        wiring.add_job("expire-registrations", jobs.expire_registrations, hour=0, minute=5)
+        wiring.add_demo("registry", jobs.load_demo, order=10)
+        wiring.contribute(LKS_EXISTS, lks_exists)
+
+    def route_handlers(self) -> list[Any]:
+        from registry.controllers import route_handlers
+
+        return list(route_handlers)
