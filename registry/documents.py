@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 import anyio.to_thread
 
-from registry.services import ensure_can_see, is_staff
+from registry.access import ensure_can_see, is_staff
 from registry.tables import Document, DocumentStatus, Lks, LksKind
 from sigap import audit
 from sigap.audit import Actor

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry import jobs
-from registry.services import lks_exists
+from registry.access import lks_exists
 from sigap.i18n import N_
 from sigap.tables import Role
 from sigap.wiring import LKS_EXISTS, DomainPlugin, Wiring

@@ -17,6 +17,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from registry import regions
+from registry.access import STAFF_ROLES, ensure_can_see, get_lks, is_staff, lks_exists  # noqa: F401  (re-exported for callers of services)
 from registry.tables import (
     AccreditationStatus,
     Application,
@@ -85,7 +86,6 @@ EDITABLE_FIELDS = MANAGER_FIELDS | {
     "name", "kind", "legal_entity", "yayasan_name", "akta_number", "akta_date", "sk_kemenkumham_number", "npwp",
     "address", "rt", "rw", "kelurahan_code", "latitude", "longitude",
 }
-STAFF_ROLES = frozenset({Role.admin, Role.staff})
 
 
 label = choice_label
@@ -100,35 +100,6 @@ def normalize_text(value: str) -> str:
 
 def search_text(row: dict) -> str:
     return normalize_text(" | ".join(str(row.get(k) or "") for k in ("name", "yayasan_name", "address", "head_name")))
-
-
-# --- access ------------------------------------------------------------------
-
-
-def is_staff(actor: Actor) -> bool:
-    return actor.role in STAFF_ROLES
-
-
-def ensure_can_see(actor: Actor, lks_id: int) -> None:
-    """Staff see every LKS; a manager only their own; anyone else: none.
-    Another LKS is "not found" to a manager, never "forbidden"."""
-    if is_staff(actor):
-        return
-    if actor.role == Role.manager and actor.lks_id == lks_id:
-        return
-    raise NotFound(_("LKS not found."))
-
-
-async def get_lks(actor: Actor, lks_id: int) -> dict:
-    ensure_can_see(actor, lks_id)
-    row = await Lks.select().where(Lks.id == lks_id).first()
-    if row is None:
-        raise NotFound(_("LKS not found."))
-    return row
-
-
-async def lks_exists(lks_id: int) -> bool:
-    return await Lks.exists().where(Lks.id == lks_id)
 
 
 # --- validation --------------------------------------------------------------
