@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-sqlite test-postgres bench bench-registry bench-plan install migrate demo messages clean
+.PHONY: run test lint-imports test-sqlite test-postgres bench bench-registry bench-plan install migrate demo messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,20 @@ run: demo
 	@echo "SIGAP: http://$${SIGAP_HOST:-127.0.0.1}:$${SIGAP_PORT:-8000}/  (Ctrl+C to stop)"
 	$(BIN)/sigap serve
 
-# Both database passes always run; a failure in the first does not hide the second.
+# System packages first (as root they are installed; otherwise the exact
+# command is printed), then the services, the architecture contracts and
+# both database passes. Every step runs; a failure in one does not hide the next.
 test: $(VENV)/.installed-test
+	@scripts/install-system-deps.sh
 	@scripts/test-services.sh
 	@status=0; \
+	$(BIN)/lint-imports --no-cache || status=1; \
 	SIGAP_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
 	SIGAP_TEST_DB=postgres $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
 	exit $$status
+
+lint-imports: $(VENV)/.installed-test
+	$(BIN)/lint-imports --no-cache
 
 test-sqlite: $(VENV)/.installed-test
 	SIGAP_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)

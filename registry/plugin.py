@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry import jobs
+from registry import cli, jobs
+from registry.regions import ensure_shipped_regions
 from registry.access import lks_exists
 from sigap.i18n import N_
 from sigap.tables import Role
-from sigap.wiring import LKS_EXISTS, DomainPlugin, Wiring
+from sigap.wiring import AFTER_MIGRATE, LKS_EXISTS, DomainPlugin, Wiring
 
 
 class RegistryPlugin(DomainPlugin):
@@ -23,6 +24,8 @@ class RegistryPlugin(DomainPlugin):
         wiring.add_job("expire-registrations", jobs.expire_registrations, hour=0, minute=5)
         wiring.add_demo("registry", jobs.load_demo, order=10)
         wiring.contribute(LKS_EXISTS, lks_exists)
+        wiring.contribute(AFTER_MIGRATE, ensure_shipped_regions)
+        wiring.add_cli(cli.configure)
 
     def route_handlers(self) -> list[Any]:
         from registry.controllers import route_handlers

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # System packages the test suite needs on a bare Debian machine: Chromium for
-# the browser tests and the PostgreSQL client tools. Run as root.
+# the browser tests, the PostgreSQL client tools and a font for PDFs and
+# screenshots. As root they are installed; otherwise the exact command is
+# printed (and scripts/test-services.sh reports what is still missing).
 set -eu
 need=""
-[ -x /usr/bin/chromium ] || need="$need chromium"
+[ -x "${SIGAP_CHROMIUM:-/usr/bin/chromium}" ] || need="$need chromium"
 command -v pg_isready >/dev/null || need="$need postgresql-client"
-fc-list 2>/dev/null | grep -qi dejavu || need="$need fonts-dejavu-core"
-if [ -n "$need" ]; then
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need="$need fonts-dejavu-core"
+[ -n "$need" ] || exit 0
+if [ "$(id -u)" = 0 ]; then
+  echo "install-system-deps: installing$need"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends $need
+else
+  echo "install-system-deps: missing$need; install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$need" >&2
 fi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import asyncio
 import os
 import sys
@@ -36,21 +37,10 @@ async def _migrate() -> None:
     result = await run_forwards(app_name="all")
     if not result.success:
         raise SystemExit(result.message or _("Migration failed."))
-    from registry.regions import ensure_shipped_regions
+    from sigap.wiring import AFTER_MIGRATE
 
-    await ensure_shipped_regions()
-
-
-async def _regions_import(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
-    from registry.regions import RegionFileError, import_regions
-
-    try:
-        added, updated = await import_regions(Path(args.folder))
-    except (RegionFileError, OSError) as exc:
-        raise SystemExit(str(exc)) from None
-    print(_("Regions imported: %(added)s added, %(updated)s updated.", added=added, updated=updated))
+    for load_shipped_data in _wiring().hook(AFTER_MIGRATE):
+        await load_shipped_data()
 
 
 async def _user_create(args: argparse.Namespace) -> None:
@@ -90,7 +80,9 @@ async def _user_deactivate(args: argparse.Namespace) -> None:
     print(_("User %(username)s deactivated.", username=row["username"]))
 
 
+@functools.cache
 def _wiring():
+    """The same domains the app installs, without an app."""
     from sigap.domains import default_plugins
     from sigap.wiring import Wiring
 
@@ -176,12 +168,6 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_run.add_argument("--now", default=None, help="pretend it is this time (ISO-8601 with time zone)")
     jobs_run.set_defaults(handler=_jobs_run, is_async=True)
 
-    regions = sub.add_parser("regions", help="region codes")
-    regions_sub = regions.add_subparsers(dest="regions_command", required=True)
-    regions_import = regions_sub.add_parser("import", help="load idn-area-data CSV files from a folder")
-    regions_import.add_argument("folder", help="folder with provinces.csv, regencies.csv, districts.csv, villages.csv")
-    regions_import.set_defaults(handler=_regions_import, is_async=True)
-
     user = sub.add_parser("user", help="manage user accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     create = user_sub.add_parser("create", help="create an account")
@@ -199,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     deact = user_sub.add_parser("deactivate", help="deactivate an account")
     deact.add_argument("--username", required=True)
     deact.set_defaults(handler=_user_deactivate, is_async=True)
+    for configure in _wiring().cli:  # the domains' own commands
+        configure(sub)
     return parser
 
 

@@ -29,7 +29,7 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from sigap import accounts
+from sigap import tokens
 from sigap.audit import Actor
 from sigap.errors import DomainError, Throttled
 from sigap.i18n import DEFAULT_LOCALE, N_, _, normalize_locale, set_locale
@@ -183,7 +183,7 @@ class AuthMiddleware:
         authorization = connection.headers.get("authorization", "")
         if authorization:
             scheme, _sep, raw = authorization.partition(" ")
-            row = await accounts.user_for_token(raw.strip(), now=now) if scheme.lower() == "bearer" else None
+            row = await tokens.user_for_token(raw.strip(), now=now) if scheme.lower() == "bearer" else None
             if row is None:
                 # token_guard answers 401; raising here would skip the logs.
                 scope["user"], scope["auth"] = None, "invalid_token"

@@ -11,7 +11,8 @@ What a plugin contributes is written into one ``Wiring`` object per app (or
 CLI run), never into another module's globals:
 
 - menu entries (``add_menu``), template globals (``add_template_globals``);
-- scheduled jobs (``add_job``), demo loaders (``add_demo``);
+- scheduled jobs (``add_job``), demo loaders (``add_demo``), CLI commands
+  (``add_cli``);
 - contributions to another domain's pages through hooks that domain offers
   (``contribute(hook, fn)``; the offering domain reads ``hook(name)``);
 - route handlers (``DomainPlugin.route_handlers``, imported lazily so the
@@ -51,6 +52,11 @@ class Job:
 
 # Hooks the shell itself offers.
 LKS_EXISTS = "sigap.lks_exists"  # async (lks_id) -> bool: is this an LKS a manager may be bound to?
+AFTER_MIGRATE = "sigap.after_migrate"  # async () -> None: load data the domain ships (regions, checklists)
+
+# ``configure(subparsers)`` adds a domain's CLI commands to ``sigap``; each
+# sets ``handler`` (taking the parsed args) and ``is_async`` as its defaults.
+CliConfigurer = Callable[[Any], None]
 
 
 class Wiring:
@@ -61,6 +67,7 @@ class Wiring:
         self.template_globals: MutableMapping[str, Any] = template_globals if template_globals is not None else {}
         self.jobs: dict[str, Job] = {}
         self.demo_loaders: list[tuple[int, str, DemoLoader]] = []
+        self.cli: list[CliConfigurer] = []
         self.plugins: list[DomainPlugin] = []
         self._hooks: dict[str, list[Any]] = {}
 
@@ -107,6 +114,10 @@ class Wiring:
         dict the loaders share (the registry puts the demo manager's LKS there)."""
         self.demo_loaders.append((order, name, loader))
         self.demo_loaders.sort(key=lambda item: item[0])
+
+    def add_cli(self, configure: CliConfigurer) -> None:
+        if configure not in self.cli:
+            self.cli.append(configure)
 
     def contribute(self, hook: str, fn: Any) -> None:
         fns = self._hooks.setdefault(hook, [])

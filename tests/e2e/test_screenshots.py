@@ -38,7 +38,7 @@ OVERFLOW = """() => {
 
 def _seed(make_user, call, make_lks) -> int:
     """Enough realistic data that tables and menus have something to show."""
-    from sigap import accounts
+    from sigap import tokens
     from sigap.audit import Actor
     from sigap.tables import Role
 
@@ -53,8 +53,8 @@ def _seed(make_user, call, make_lks) -> int:
     make_user("pengurus.lksa-kasih-bunda", "manager", full_name="Maria Fransiska", lks_id=lks["id"])
     actor = Actor(user_id=admin["id"], username=admin["username"], role=Role.admin)
     now = datetime.now(timezone.utc)
-    call(accounts.create_token, actor, name="Tablet inspeksi Kecamatan Pinang", now=now, expires_in_days=90)
-    call(accounts.create_token, actor, name="Integrasi SIKS-NG", now=now)
+    call(tokens.create_token, actor, name="Tablet inspeksi Kecamatan Pinang", now=now, expires_in_days=90)
+    call(tokens.create_token, actor, name="Integrasi SIKS-NG", now=now)
     return lks["id"]
 
 

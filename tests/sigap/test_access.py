@@ -170,13 +170,13 @@ def targets(make_user, make_lks, call, app):
     from datetime import datetime, timezone
 
     from registry import documents
-    from sigap import accounts
+    from sigap import tokens
     from sigap.audit import Actor
 
     now = datetime.now(timezone.utc)
     other = make_user("target", "staff")
     actor = Actor(user_id=other["id"], username="target", role=Role.staff)
-    _raw, token = call(accounts.create_token, actor, name="target token", now=now)
+    _raw, token = call(tokens.create_token, actor, name="target token", now=now)
     lks = make_lks("LKS Sasaran")
     document, _created = call(
         documents.upload, actor, lks["id"], doc_type="npwp", filename="npwp.pdf",

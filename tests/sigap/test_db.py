@@ -14,7 +14,7 @@ import pytest
 from sigap import accounts, audit, db
 from sigap.audit import Actor
 from sigap.tables import AuditEvent, User
-from tests.conftest import BACKEND, DATABASE_URL, ROOT
+from tests.conftest import DATABASE_URL, ROOT
 
 
 async def _hundred_writers(prefix: str, n: int = 100) -> list[BaseException | dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sigap import accounts
+from sigap import accounts, tokens
 from sigap.audit import Actor
 from sigap.tables import ApiToken, AuditEvent, Role
 from tests.conftest import csrf_token, form, login, password_for
@@ -41,7 +41,7 @@ def test_token_is_stored_only_as_a_hash(client, make_user, call):
     raw = new_token(client)["token"]
     rows = call(ApiToken.select().run)
     assert len(rows) == 1 and raw not in str(rows)
-    assert rows[0]["token_hash"] == accounts.hash_token(raw)
+    assert rows[0]["token_hash"] == tokens.hash_token(raw)
 
 
 def test_owner_lists_and_revokes_own_token(client, make_user):
@@ -94,9 +94,9 @@ def test_expired_token_is_refused(call, make_user):
     user = make_user("budi", "inspector")
     actor = Actor(user_id=user["id"], username="budi", role=Role.inspector)
     now = datetime.now(timezone.utc)
-    raw, _row = call(accounts.create_token, actor, name="sementara", now=now, expires_in_days=1)
-    assert call(accounts.user_for_token, raw, now=now + timedelta(hours=23))["id"] == user["id"]
-    assert call(accounts.user_for_token, raw, now=now + timedelta(days=1, seconds=1)) is None
+    raw, _row = call(tokens.create_token, actor, name="sementara", now=now, expires_in_days=1)
+    assert call(tokens.user_for_token, raw, now=now + timedelta(hours=23))["id"] == user["id"]
+    assert call(tokens.user_for_token, raw, now=now + timedelta(days=1, seconds=1)) is None
 
 
 def test_malformed_bearer_headers_get_401(client):
