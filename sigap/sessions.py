@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sigap.db import write_transaction
@@ -134,6 +134,3 @@ def make_store(redis_url: str | None, idle_minutes: int) -> SessionStore:
     idle = timedelta(minutes=idle_minutes)
     return RedisSessionStore(redis_url, idle) if redis_url else DatabaseSessionStore(idle)
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
