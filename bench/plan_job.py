@@ -102,7 +102,7 @@ SEED_TEAMS = """
 import asyncio
 from datetime import datetime, timezone
 import inspections, registry
-from inspections import services
+from inspections.teams import services
 from registry import regions
 from sigap import accounts, db
 from sigap.audit import Actor

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from inspections import services
-from inspections.tables import Team
+from inspections.teams import services
+from inspections.teams.tables import Team
 from registry import regions
 from sigap.audit import Actor
 from sigap.settings import get_settings

@@ -1,27 +1,20 @@
 import os
 
-from piccolo.conf.apps import AppConfig
+from piccolo.conf.apps import AppConfig, table_finder
 
-from inspections.tables import (
-    Alert,
-    AlertAck,
-    CalendarFeed,
-    Finding,
-    Incident,
-    IncidentAction,
-    Notification,
-    RiskAssessment,
-    Task,
-    Team,
-    TeamMember,
-)
+# Each sub-domain's tables; a table imported from a sibling (a foreign key)
+# is counted where it is defined.
+TABLE_MODULES = [
+    "inspections.teams.tables",
+    "inspections.planning.tables",
+    "inspections.incidents.tables",
+    "inspections.alerts.tables",
+]
 
 APP_CONFIG = AppConfig(
     app_name="inspections",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[
-        Team, TeamMember, Task, Finding, Incident, IncidentAction, RiskAssessment, Alert, AlertAck, Notification, CalendarFeed,
-    ],
+    table_classes=table_finder(modules=TABLE_MODULES, exclude_imported=True),
     migration_dependencies=["sigap.piccolo_app", "registry.piccolo_app"],
     commands=[],
 )

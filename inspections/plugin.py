@@ -1,16 +1,38 @@
-"""Joint monitoring's one entry into the app and the CLI."""
+"""Joint monitoring's one entry into the app and the CLI: its sub-domains'
+menu entries, template globals, jobs, demo data, the risk panel on the
+registry's LKS page, and (when an app is built) their controllers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from inspections import alerts, jobs, notify
-from inspections.panels import risk_panel
+from inspections.alerts import jobs as alert_jobs
+from inspections.incidents import services as incidents
+from inspections.planning import jobs as planning_jobs
+from inspections.planning import services as planning
+from inspections.planning.risk import risk_panel
+from inspections.teams import services as teams
+from registry.access import FIELD_ROLES, STAFF_ROLES
 from registry.hooks import LKS_DETAIL_PANELS
-from sigap.i18n import N_
+from sigap.i18n import N_, labeller
 from sigap.tables import Role
 from sigap.wiring import DomainPlugin, Wiring
+
+# Labels of joint monitoring's choices, for the templates.
+TEMPLATE_GLOBALS = {
+    "task_kind_label": labeller(planning.TASK_KIND_LABELS),
+    "task_status_label": labeller(planning.TASK_STATUS_LABELS),
+    "visit_outcome_label": labeller(planning.OUTCOME_LABELS),
+    "finding_severity_label": labeller(planning.FINDING_SEVERITY_LABELS),
+    "agency_label": labeller(teams.AGENCY_LABELS),
+    "incident_source_label": labeller(incidents.SOURCE_LABELS),
+    "incident_category_label": labeller(incidents.CATEGORY_LABELS),
+    "incident_severity_label": labeller(incidents.SEVERITY_LABELS),
+    "incident_status_label": labeller(incidents.STATUS_LABELS),
+    "incident_action_label": labeller(incidents.ACTION_LABELS),
+    "referral_label": labeller(incidents.REFERRAL_LABELS),
+}
 
 
 async def _demo(*, now: datetime, storage: Any, context: dict) -> None:
@@ -23,21 +45,21 @@ class InspectionsPlugin(DomainPlugin):
     name = "inspections"
 
     def wire(self, wiring: Wiring) -> None:
-        from inspections.labels import TEMPLATE_GLOBALS
-
-        wiring.add_menu(N_("Tasks"), "/tasks", {Role.admin, Role.staff, Role.inspector, Role.partner}, order=20)
-        wiring.add_menu(N_("Alerts"), "/alerts", {Role.admin, Role.staff, Role.inspector, Role.partner, Role.manager}, order=30)
-        wiring.add_menu(N_("Incidents"), "/incidents", {Role.admin, Role.staff}, order=35)
-        wiring.add_menu(N_("Teams"), "/teams", {Role.admin, Role.staff}, order=40)
+        wiring.add_menu(N_("Tasks"), "/tasks", STAFF_ROLES | FIELD_ROLES, order=20)
+        wiring.add_menu(N_("Alerts"), "/alerts", STAFF_ROLES | FIELD_ROLES | {Role.manager}, order=30)
+        wiring.add_menu(N_("Incidents"), "/incidents", STAFF_ROLES, order=35)
+        wiring.add_menu(N_("Teams"), "/teams", STAFF_ROLES, order=40)
         wiring.add_template_globals(**TEMPLATE_GLOBALS)
-        wiring.add_job("plan", jobs.plan, hour=1, minute=0)
-        wiring.add_job("alerts", alerts.raise_alerts, minute=0)
-        wiring.add_job("notify", notify.notify, minute="*")
+        wiring.add_job("plan", planning_jobs.plan, hour=1, minute=0)
+        wiring.add_job("alerts", alert_jobs.raise_alerts, minute=0)
+        wiring.add_job("notify", alert_jobs.notify, minute="*")
         wiring.add_demo("inspections", _demo, order=30)
         wiring.contribute(LKS_DETAIL_PANELS, risk_panel)
 
     def route_handlers(self) -> list[Any]:
-        from inspections.alert_controllers import route_handlers as alert_routes
-        from inspections.controllers import route_handlers
+        from inspections.alerts.controllers import route_handlers as alerts
+        from inspections.incidents.controllers import route_handlers as incidents
+        from inspections.planning.controllers import route_handlers as planning
+        from inspections.teams.controllers import route_handlers as teams
 
-        return [*route_handlers, *alert_routes]
+        return [*teams, *planning, *incidents, *alerts]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import anyio.to_thread
 from fpdf import FPDF
 
-from registry import regions, services
+from registry import regions
+from registry.labels import KIND_LABELS
 from registry.tables import RegistrationStatus
 from sigap.errors import Conflict
-from sigap.i18n import _, format_date, use_locale
+from sigap.i18n import _, choice_label, format_date, use_locale
 
 
 def _render(lks: dict, names: dict[str, str], region_name: str) -> bytes:
@@ -36,7 +37,7 @@ def _render(lks: dict, names: dict[str, str], region_name: str) -> bytes:
 
     rows = [
         ("Nama LKS", lks["name"]),
-        ("Jenis", services.label(services.KIND_LABELS, lks["kind"])),
+        ("Jenis", choice_label(KIND_LABELS, lks["kind"])),
         ("Penyelenggara", lks["yayasan_name"] if lks["legal_entity"] else "Bukan badan hukum"),
         ("Alamat", lks["address"]),
         ("RT / RW", f"{lks['rt'] or '-'} / {lks['rw'] or '-'}"),

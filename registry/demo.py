@@ -6,14 +6,17 @@ documents. Deterministic, and safe to repeat: it runs only once."""
 from __future__ import annotations
 
 import io
+import json
 import random
 from datetime import date, datetime, timedelta
 
 from fpdf import FPDF
 
 from registry import documents, regions
-from registry.services import S, _add_years, normalize_text, search_text
+from registry.services import normalize_text, search_text
 from registry.tables import Application, Document, Lks, StatusChange
+from registry.tables import RegistrationStatus as S
+from registry.workflow import add_years
 from sigap import audit
 from sigap.audit import Actor
 from sigap.db import write_transaction
@@ -128,15 +131,13 @@ async def load_registry_demo(*, now: datetime, storage: Storage) -> int | None:
         if status in (S.registered, S.suspended, S.expired):
             issued = today - timedelta(days=rng.randint(40, 1000)) if status != S.expired else today - timedelta(days=rng.randint(1100, 1500))
             values["registered_on"] = issued
-            values["valid_until"] = _add_years(issued, 3)
+            values["valid_until"] = add_years(issued, 3)
             values["certificate_number"] = f"{i + 1:04d}/TD-LKS/{region}/{issued.year}"
         if status == S.suspended:
             values["status_reason"] = "Contoh: ditangguhkan menunggu tindak lanjut temuan pengawasan."
         if status == S.closed:
             values["status_reason"] = "Contoh: lembaga berhenti beroperasi."
         created.append(values)
-
-    import json
 
     async with write_transaction():
         for values in created:
@@ -167,7 +168,7 @@ async def load_registry_demo(*, now: datetime, storage: Storage) -> int | None:
             years = {"A": 5, "B": 3, "C": 2}[grade]
             await Lks.update(
                 {Lks.accreditation_status: "accredited", Lks.accreditation_grade: grade,
-                 Lks.accreditation_valid_until: _add_years(today - timedelta(days=200 + 20 * n), years)}
+                 Lks.accreditation_valid_until: add_years(today - timedelta(days=200 + 20 * n), years)}
             ).where(Lks.id == lks_id)
         if in_process_candidates:
             await Lks.update({Lks.accreditation_status: "in_process"}).where(Lks.id.is_in(in_process_candidates))

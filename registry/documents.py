@@ -15,14 +15,14 @@ from typing import BinaryIO
 
 import anyio.to_thread
 
-from registry.access import ensure_can_see, is_staff
+from registry.access import ensure_can_see, is_staff, lks_exists
 from registry.tables import Document, DocumentStatus, Lks, LksKind
 from sigap import audit
 from sigap.audit import Actor
 from sigap.db import write_transaction
 from sigap.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
-from sigap.storage import Storage, StorageError
+from sigap.storage import ObjectNotFound, Storage, StorageError
 
 log = logging.getLogger("sigap.registry")
 
@@ -157,7 +157,7 @@ async def upload(
     """Store a new document; returns (row, created). A retry with the same
     ``client_id`` returns the first upload instead of storing it again."""
     ensure_can_see(actor, lks_id)
-    if not await Lks.exists().where(Lks.id == lks_id):
+    if not await lks_exists(lks_id):
         raise NotFound(_("LKS not found."))
     if doc_type not in DOCUMENT_TYPES:
         raise ValidationError(_("Choose the document type."), fields={"doc_type": _("Choose the document type.")})
@@ -243,12 +243,20 @@ async def get_document(actor: Actor, document_id: int) -> dict:
     return row
 
 
-async def for_download(actor: Actor, document_id: int, *, now: datetime) -> dict:
-    """The document row, after the access check; every download is audited
-    (client lists carry children's personal data)."""
+async def open_for_download(actor: Actor, document_id: int, *, storage: Storage, now: datetime) -> tuple[dict, BinaryIO]:
+    """The document row and its content opened for reading, after the access
+    check; every download is audited (client lists carry children's personal
+    data). Opened before anything is sent: a missing object or unreachable
+    storage is a clear error, not a response broken after its headers."""
     row = await get_document(actor, document_id)
     await audit.record(actor, "document.download", "document", document_id, now=now)
-    return row
+    try:
+        reader = await storage.open(row["storage_key"])
+    except ObjectNotFound as exc:
+        raise NotFound(_("The file of this document is missing from storage.")) from exc
+    except StorageError as exc:
+        raise StorageUnavailable(_("Document storage is unavailable right now. Please try again later.")) from exc
+    return row, reader
 
 
 async def review(actor: Actor, document_id: int, *, verdict: str, reason: str = "", now: datetime) -> dict:
@@ -295,7 +303,7 @@ async def list_documents(actor: Actor, lks_id: int, *, include_superseded: bool 
     return await query
 
 
-def _current_by_type(rows: list[dict], today: date) -> dict[str, dict]:
+def _current_by_type(rows: list[dict]) -> dict[str, dict]:
     current: dict[str, dict] = {}
     for row in rows:
         if row["status"] == DocumentStatus.superseded.value:
@@ -308,7 +316,7 @@ def _current_by_type(rows: list[dict], today: date) -> dict[str, dict]:
 async def checklist(lks: dict, *, today: date) -> list[dict]:
     """One line per required type: the current document and its state."""
     rows = await Document.select().where(Document.lks == lks["id"])
-    current = _current_by_type(rows, today)
+    current = _current_by_type(rows)
     items = []
     for doc_type in required_types(lks["kind"], lks["legal_entity"]):
         doc = current.get(doc_type)
@@ -332,6 +340,6 @@ async def _refresh_completeness(lks_id: int, today: date) -> None:
     await Lks.update({Lks.documents_complete: complete}).where(Lks.id == lks_id)
 
 
-async def refresh_completeness(lks_id: int, *, today: date | None = None) -> None:
+async def refresh_completeness(lks_id: int, *, today: date) -> None:
     async with write_transaction():
-        await _refresh_completeness(lks_id, today or datetime.now(WIB).date())
+        await _refresh_completeness(lks_id, today)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from registry import services
+from registry import workflow
 
 
 async def expire_registrations(*, now: datetime) -> int:
     """Registered LKS whose validity has ended become expired (idempotent)."""
-    return await services.expire_registrations(now=now)
+    return await workflow.expire_registrations(now=now)
 
 
 async def load_demo(*, now: datetime, storage, context: dict) -> None:

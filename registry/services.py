@@ -1,14 +1,17 @@
-"""LKS records: validation, create and edit (version-guarded), access by
-role, search and filters, and the registration workflow.
+"""LKS records: validation, create and edit (version-guarded), search and
+filters, and what a viewer is shown of a record.
 
 Plain async functions taking the acting user and ``now``; every change is
-audited inside its own transaction."""
+audited inside its own transaction. Who may see which LKS is
+``registry.access``; the registration workflow is ``registry.workflow``."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,52 +19,16 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
-from registry import regions
-from registry.access import STAFF_ROLES, ensure_can_see, get_lks, is_staff, lks_exists  # noqa: F401  (re-exported for callers of services)
-from registry.tables import (
-    AccreditationStatus,
-    Application,
-    ApplicationKind,
-    ApplicationStep,
-    Lks,
-    LksKind,
-    RegistrationStatus,
-    RiskLevel,
-    StatusChange,
-)
+from registry import documents, regions
+from registry.access import get_lks, is_staff
+from registry.tables import AccreditationStatus, Lks, LksKind, RegistrationStatus, RiskLevel
 from sigap import audit
 from sigap.audit import Actor
 from sigap.db import is_sqlite, write_transaction
-from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
-from sigap.i18n import N_, WIB, _, choice_label
+from sigap.errors import Conflict, Forbidden, ValidationError
+from sigap.i18n import N_, WIB, _
 from sigap.settings import get_settings
-from sigap.tables import Role
 
-KIND_LABELS = {
-    LksKind.lksa: N_("LKSA (children)"),
-    LksKind.elderly: N_("Elderly"),
-    LksKind.disability: N_("Persons with disabilities"),
-    LksKind.rehabilitation: N_("Social rehabilitation / NAPZA"),
-    LksKind.other: N_("Other"),
-}
-STATUS_LABELS = {
-    RegistrationStatus.unregistered: N_("Unregistered"),
-    RegistrationStatus.applied: N_("Applied"),
-    RegistrationStatus.document_check: N_("Document check"),
-    RegistrationStatus.field_verification: N_("Field verification"),
-    RegistrationStatus.registered: N_("Registered"),
-    RegistrationStatus.expired: N_("Expired"),
-    RegistrationStatus.suspended: N_("Suspended"),
-    RegistrationStatus.revoked: N_("Revoked"),
-    RegistrationStatus.closed: N_("Closed"),
-}
-ACCREDITATION_LABELS = {
-    AccreditationStatus.none: N_("Not accredited"),
-    AccreditationStatus.in_process: N_("Accreditation in process"),
-    AccreditationStatus.accredited: N_("Accredited"),
-    AccreditationStatus.expired: N_("Accreditation expired"),
-}
-RISK_LABELS = {RiskLevel.high: N_("High risk"), RiskLevel.medium: N_("Medium risk"), RiskLevel.low: N_("Low risk")}
 SERVICES = {
     "residential_care": N_("Residential care"),
     "family_based_care": N_("Family-based care"),
@@ -86,9 +53,10 @@ EDITABLE_FIELDS = MANAGER_FIELDS | {
     "name", "kind", "legal_entity", "yayasan_name", "akta_number", "akta_date", "sk_kemenkumham_number", "npwp",
     "address", "rt", "rw", "kelurahan_code", "latitude", "longitude",
 }
-
-
-label = choice_label
+# Monitoring fields an LKS's own manager must not see: a risk level or an
+# incident flag would tell them an investigation (and unannounced visits)
+# is under way.
+STAFF_ONLY_FIELDS = frozenset({"risk_level", "open_incident"})
 
 
 def normalize_text(value: str) -> str:
@@ -217,8 +185,6 @@ async def check_fields(data: dict[str, Any], *, current: dict | None, today: dat
     values["capacity"] = _int(merged.get("capacity"), "capacity", errors)
     raw_residents = merged.get("residents") or {}
     if isinstance(raw_residents, str):
-        import json
-
         try:
             raw_residents = json.loads(raw_residents or "{}")
         except ValueError:
@@ -241,8 +207,6 @@ async def check_fields(data: dict[str, Any], *, current: dict | None, today: dat
 
     services = merged.get("services") or []
     if isinstance(services, str):
-        import json
-
         try:
             services = json.loads(services) if services.startswith("[") else [s for s in services.split(",") if s]
         except ValueError:
@@ -258,8 +222,6 @@ async def check_fields(data: dict[str, Any], *, current: dict | None, today: dat
 
 
 def _row_for_db(values: dict) -> dict:
-    import json
-
     out = dict(values)
     out["residents"] = json.dumps(values["residents"])
     out["services"] = json.dumps(values["services"])
@@ -268,8 +230,6 @@ def _row_for_db(values: dict) -> dict:
 
 def decode(row: dict) -> dict:
     """JSON columns as Python values (Piccolo returns them as text)."""
-    import json
-
     for key, default in (("residents", {}), ("services", [])):
         if isinstance(row.get(key), str):
             row[key] = json.loads(row[key] or json.dumps(default))
@@ -277,6 +237,10 @@ def decode(row: dict) -> dict:
 
 
 # --- create and edit ---------------------------------------------------------
+
+
+async def _fetch(lks_id: int) -> dict:
+    return decode(await Lks.select().where(Lks.id == lks_id).first())
 
 
 async def create_lks(actor: Actor, data: dict[str, Any], *, now: datetime) -> tuple[dict, list[str]]:
@@ -287,19 +251,36 @@ async def create_lks(actor: Actor, data: dict[str, Any], *, now: datetime) -> tu
     async with write_transaction():
         lks = Lks(**values, search_text=search_text(checked.values), created_at=now, updated_at=now)
         await lks.save()
-        row = decode(await Lks.select().where(Lks.id == lks.id).first())
-        await audit.record(actor, "lks.create", "lks", lks.id, now=now, after=_public(row))
+        row = await _fetch(lks.id)
+        await audit.record(actor, "lks.create", "lks", lks.id, now=now, after=public_lks(row))
     return row, checked.warnings
 
 
-def _public(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k != "search_text"}
+def public_lks(row: dict, actor: Actor | None = None) -> dict:
+    """A record as it is shown or audited: never its search text, and to
+    anyone but staff never the monitoring fields (``STAFF_ONLY_FIELDS``)."""
+    hidden = {"search_text"} | (STAFF_ONLY_FIELDS if actor is not None and not is_staff(actor) else set())
+    return {k: v for k, v in row.items() if k not in hidden}
+
+
+async def read_lks(actor: Actor, lks_id: int) -> dict:
+    """One LKS this actor may see, its JSON columns decoded."""
+    return decode(await get_lks(actor, lks_id))
+
+
+def changeable(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``data`` this actor may change. The edit form sends
+    every field; for a manager the staff-only ones are dropped, not refused
+    (the API refuses them: ``update_lks``)."""
+    if is_staff(actor):
+        return dict(data)
+    return {k: v for k, v in data.items() if k in MANAGER_FIELDS}
 
 
 async def update_lks(actor: Actor, lks_id: int, data: dict[str, Any], *, version: int, now: datetime) -> tuple[dict, list[str]]:
     """Change fields of an LKS. A manager may change only MANAGER_FIELDS of
     their own LKS; a stale ``version`` is a conflict, never an overwrite."""
-    before = decode(await get_lks(actor, lks_id))
+    before = await read_lks(actor, lks_id)
     fields = {k for k in data if k in EDITABLE_FIELDS}
     unknown = set(data) - EDITABLE_FIELDS - {"version"}
     if unknown:
@@ -323,13 +304,11 @@ async def update_lks(actor: Actor, lks_id: int, data: dict[str, Any], *, version
         updated = await Lks.update(changes).where((Lks.id == lks_id) & (Lks.version == version)).returning(Lks.id)
         if not updated:
             raise Conflict(_("This LKS was changed by someone else in the meantime. Reload the page and apply your change again."))
-        after = decode(await Lks.select().where(Lks.id == lks_id).first())
-        await audit.record(actor, "lks.update", "lks", lks_id, now=now, before=_public(before), after=_public(after))
+        after = await _fetch(lks_id)
+        await audit.record(actor, "lks.update", "lks", lks_id, now=now, before=public_lks(before), after=public_lks(after))
     if set(checked.values) & {"kind", "legal_entity"}:
-        from registry import documents
-
-        await documents.refresh_completeness(lks_id)
-        after = decode(await Lks.select().where(Lks.id == lks_id).first())
+        await documents.refresh_completeness(lks_id, today=now.astimezone(WIB).date())
+        after = await _fetch(lks_id)
     return after, checked.warnings
 
 
@@ -357,6 +336,29 @@ class LksFilter:
     risk_level: str = ""
     open_incident: bool | None = None
     documents_missing: bool | None = None
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> LksFilter:
+        """The filter of a list's query string; unknown choices are ignored."""
+
+        def choice(name: str, enum: type) -> str:
+            value = params.get(name, "")
+            return value if value in enum.__members__ else ""
+
+        def flag(name: str) -> bool | None:
+            return {"1": True, "true": True, "0": False, "false": False}.get((params.get(name) or "").lower())
+
+        return cls(
+            q=params.get("q", "")[:200],
+            kecamatan=params.get("kecamatan", ""),
+            kelurahan=params.get("kelurahan", ""),
+            kind=choice("kind", LksKind),
+            registration_status=choice("registration_status", RegistrationStatus),
+            accreditation_status=choice("accreditation_status", AccreditationStatus),
+            risk_level=choice("risk_level", RiskLevel),
+            open_incident=flag("open_incident"),
+            documents_missing=flag("documents_missing"),
+        )
 
     def as_query(self) -> dict[str, str]:
         out = {}
@@ -460,269 +462,3 @@ async def iter_lks(actor: Actor, f: LksFilter, *, sort: str = "name", batch: int
         if len(rows) < batch:
             return
         offset += batch
-
-
-# --- registration workflow ---------------------------------------------------
-
-S = RegistrationStatus
-OPEN_STEPS = (ApplicationStep.applied, ApplicationStep.document_check, ApplicationStep.field_verification)
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    label: str
-    staff_only: bool
-    needs_reason: bool
-
-
-ACTIONS = {
-    a.name: a
-    for a in (
-        Action("submit", N_("Submit registration application"), False, False),
-        Action("renew", N_("Apply for renewal"), False, False),
-        Action("start_document_check", N_("Start document check"), True, False),
-        Action("return_to_applicant", N_("Return to applicant"), True, True),
-        Action("start_field_verification", N_("Start field verification"), True, False),
-        Action("approve", N_("Approve and issue the Tanda Daftar"), True, False),
-        Action("reject", N_("Reject the application"), True, True),
-        Action("suspend", N_("Suspend registration"), True, True),
-        Action("reinstate", N_("Lift suspension"), True, True),
-        Action("revoke", N_("Revoke registration"), True, True),
-        Action("close", N_("Mark as closed"), True, True),
-        Action("reopen", N_("Record as operating again"), True, True),
-    )
-}
-RENEWAL_WINDOW_DAYS = 180
-
-
-async def open_application(lks_id: int) -> dict | None:
-    return (
-        await Application.select()
-        .where((Application.lks == lks_id) & (Application.step.is_in([s.value for s in OPEN_STEPS])))
-        .order_by(Application.id, ascending=False)
-        .first()
-    )
-
-
-def available_actions(actor: Actor, lks: dict, application: dict | None, today: date) -> list[Action]:
-    """What this actor may do next with this LKS (for buttons and checks)."""
-    status = S(lks["registration_status"])
-    step = ApplicationStep(application["step"]) if application else None
-    names: list[str] = []
-    if status == S.closed:
-        names = ["reopen"]
-    elif step is None:
-        if status in (S.unregistered, S.revoked):
-            names.append("submit")
-        if status == S.expired or (
-            status == S.registered and lks["valid_until"] and (lks["valid_until"] - today).days <= RENEWAL_WINDOW_DAYS
-        ):
-            names.append("renew")
-    elif step == ApplicationStep.applied:
-        names += ["start_document_check", "reject"]
-    elif step == ApplicationStep.document_check:
-        names += ["start_field_verification", "return_to_applicant", "reject"]
-    elif step == ApplicationStep.field_verification:
-        names += ["approve", "return_to_applicant", "reject"]
-    if status == S.registered:
-        names.append("suspend")
-    if status == S.suspended:
-        names.append("reinstate")
-    if status in (S.registered, S.suspended, S.expired):
-        names.append("revoke")
-    if status != S.closed:
-        names.append("close")
-    actions = [ACTIONS[n] for n in names]
-    if is_staff(actor):
-        return actions
-    if actor.role == Role.manager and actor.lks_id == lks["id"]:
-        return [a for a in actions if not a.staff_only]
-    return []
-
-
-async def next_certificate_number(now: datetime) -> str:
-    year = now.astimezone(WIB).year
-    region = get_settings().region
-    suffix = f"/TD-LKS/{region}/{year}"
-    rows = await Lks.select(Lks.certificate_number).where(Lks.certificate_number.like(f"%{suffix}"))
-    numbers = [int(r["certificate_number"].split("/")[0]) for r in rows if r["certificate_number"].split("/")[0].isdigit()]
-    return f"{(max(numbers) + 1) if numbers else 1:04d}{suffix}"
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-async def transition(actor: Actor, lks_id: int, action_name: str, *, now: datetime, reason: str = "") -> dict:
-    """Apply one workflow action; refuses with a clear message what the
-    status, the role or missing documents do not allow."""
-    from registry import documents
-
-    reason = " ".join((reason or "").split())[:1000]
-    today = now.astimezone(WIB).date()
-    async with write_transaction():
-        lks = await get_lks(actor, lks_id)
-        application = await open_application(lks_id)
-        allowed = {a.name: a for a in available_actions(actor, lks, application, today)}
-        action = ACTIONS.get(action_name)
-        if action is None:
-            raise ValidationError(_("Unknown action."))
-        if action_name not in allowed:
-            if action.staff_only and not is_staff(actor):
-                raise Forbidden(_("Only Dinas Sosial staff can do this."))
-            raise Conflict(
-                _(
-                    "This is not possible while the status is “%(status)s”.",
-                    status=label(STATUS_LABELS, lks["registration_status"]),
-                )
-            )
-        if action.needs_reason and len(reason) < 5:
-            raise ValidationError(_("Give a reason (at least 5 characters): the LKS manager will see it."), fields={"reason": _("Required.")})
-
-        status = S(lks["registration_status"])
-        new_status = status
-        changes: dict = {}
-        app_id = application["id"] if application else None
-
-        if action_name in ("submit", "renew"):
-            kind = ApplicationKind.renewal if action_name == "renew" else ApplicationKind.new
-            app = Application(lks=lks_id, kind=kind.value, step=ApplicationStep.applied.value, opened_at=now, status_before=status.value)
-            await app.save()
-            app_id = app.id
-            if status != S.registered:
-                new_status = S.applied
-        elif action_name in ("start_document_check", "start_field_verification", "return_to_applicant"):
-            step = {
-                "start_document_check": ApplicationStep.document_check,
-                "start_field_verification": ApplicationStep.field_verification,
-                "return_to_applicant": ApplicationStep.applied,
-            }[action_name]
-            if action_name == "start_field_verification":
-                missing = await documents.missing_required(lks_id, today=today)
-                if missing:
-                    raise Conflict(
-                        _(
-                            "Field verification can start only when every required document is verified. Missing or not yet verified: %(names)s.",
-                            names=", ".join(documents.type_label(t) for t in missing),
-                        )
-                    )
-            await Application.update({Application.step: step.value}).where(Application.id == app_id)
-            if status != S.registered:
-                new_status = S(step.value)
-        elif action_name == "approve":
-            number = await next_certificate_number(now)
-            years = get_settings().registration_validity_years
-            changes = {
-                Lks.certificate_number: number,
-                Lks.registered_on: today,
-                Lks.valid_until: _add_years(today, years),
-            }
-            await Application.update({Application.step: ApplicationStep.approved.value, Application.closed_at: now}).where(
-                Application.id == app_id
-            )
-            new_status = S.registered
-        elif action_name == "reject":
-            await Application.update({Application.step: ApplicationStep.rejected.value, Application.closed_at: now}).where(
-                Application.id == app_id
-            )
-            new_status = status if status == S.registered else S(application["status_before"])
-        elif action_name == "suspend":
-            new_status = S.suspended
-        elif action_name == "reinstate":
-            new_status = S.registered if lks["valid_until"] and lks["valid_until"] >= today else S.expired
-        elif action_name == "revoke":
-            new_status = S.revoked
-            changes = {Lks.certificate_number: None}
-            if application:
-                await Application.update({Application.step: ApplicationStep.rejected.value, Application.closed_at: now}).where(
-                    Application.id == app_id
-                )
-        elif action_name == "close":
-            new_status = S.closed
-            if application:
-                await Application.update({Application.step: ApplicationStep.rejected.value, Application.closed_at: now}).where(
-                    Application.id == app_id
-                )
-        elif action_name == "reopen":
-            new_status = S.registered if lks["valid_until"] and lks["valid_until"] >= today and lks["certificate_number"] else (
-                S.expired if lks["certificate_number"] else S.unregistered
-            )
-
-        changes.update(
-            {
-                Lks.registration_status: new_status.value,
-                Lks.status_reason: reason,
-                Lks.version: lks["version"] + 1,
-                Lks.updated_at: now,
-            }
-        )
-        await Lks.update(changes).where(Lks.id == lks_id)
-        await StatusChange.insert(
-            StatusChange(
-                lks=lks_id,
-                application=app_id,
-                at=now,
-                action=action_name,
-                from_status=status.value,
-                to_status=new_status.value,
-                reason=reason,
-                actor=actor.user_id,
-                actor_name=actor.username,
-            )
-        )
-        after = await Lks.select().where(Lks.id == lks_id).first()
-        await audit.record(
-            actor,
-            f"lks.{action_name}",
-            "lks",
-            lks_id,
-            now=now,
-            before={"registration_status": status.value, "certificate_number": lks["certificate_number"], "valid_until": lks["valid_until"]},
-            after={
-                "registration_status": new_status.value,
-                "certificate_number": after["certificate_number"],
-                "valid_until": after["valid_until"],
-                "reason": reason,
-            },
-        )
-    return decode(after)
-
-
-async def history(actor: Actor, lks_id: int) -> list[dict]:
-    ensure_can_see(actor, lks_id)
-    return await StatusChange.select().where(StatusChange.lks == lks_id).order_by(StatusChange.id, ascending=False)
-
-
-async def expire_registrations(*, now: datetime) -> int:
-    """Registered LKS past their validity become expired (idempotent)."""
-    today = now.astimezone(WIB).date()
-    system = Actor.system("scheduler")
-    due = await Lks.select(Lks.id, Lks.valid_until, Lks.version).where(
-        (Lks.registration_status == S.registered.value) & (Lks.valid_until < today)
-    )
-    count = 0
-    for row in due:
-        async with write_transaction():
-            updated = await Lks.update(
-                {
-                    Lks.registration_status: S.expired.value,
-                    Lks.status_reason: "",
-                    Lks.version: row["version"] + 1,
-                    Lks.updated_at: now,
-                }
-            ).where((Lks.id == row["id"]) & (Lks.registration_status == S.registered.value)).returning(Lks.id)
-            if not updated:
-                continue
-            await StatusChange.insert(
-                StatusChange(lks=row["id"], at=now, action="expire", from_status=S.registered.value, to_status=S.expired.value, reason="", actor_name="system")
-            )
-            await audit.record(
-                system, "lks.expire", "lks", row["id"], now=now,
-                before={"registration_status": "registered"}, after={"registration_status": "expired", "valid_until": row["valid_until"]},
-            )
-            count += 1
-    return count

@@ -9,6 +9,7 @@ unreachable PostgreSQL or Redis is an error, never a skip.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import socket
@@ -239,29 +240,51 @@ def make_lks(call) -> Callable[..., dict]:
     return _make
 
 
-@pytest.fixture
-def make_user(call, make_lks) -> Callable[..., dict]:
-    """Create an account through the real service; password: password_for(username).
-    A manager without ``lks_id`` gets a new LKS of their own."""
+def create_user(call, username: str, role: str = "staff", **extra) -> dict:
+    """An account made through the real service; password: password_for(username)."""
     from datetime import datetime, timezone
 
     from sigap import accounts
     from sigap.audit import Actor
 
+    return call(
+        accounts.create_user,
+        Actor.system("test"),
+        username=username,
+        role=role,
+        password=password_for(username),
+        now=datetime.now(timezone.utc),
+        **extra,
+    )
+
+
+@pytest.fixture
+def make_user(call, make_lks) -> Callable[..., dict]:
+    """Create an account through the real service; password: password_for(username).
+    A manager without ``lks_id`` gets a new LKS of their own."""
+
     def _make(username: str, role: str = "staff", **extra) -> dict:
         if role == "manager" and "lks_id" not in extra:
             extra["lks_id"] = make_lks(f"LKS milik {username}")["id"]
-        return call(
-            accounts.create_user,
-            Actor.system("test"),
-            username=username,
-            role=role,
-            password=password_for(username),
-            now=datetime.now(timezone.utc),
-            **extra,
-        )
+        return create_user(call, username, role, **extra)
 
     return _make
+
+
+@contextlib.contextmanager
+def app_client(app) -> Iterator[tuple]:
+    """A client for an app a test builds itself, and a ``call`` bound to that
+    app's event loop. One process has one database pool, so while this runs
+    no other app may serve: a test using it takes neither the ``client`` nor
+    the ``call`` fixture (nor those built on them, like ``make_user``)."""
+    from litestar.testing import TestClient
+
+    with TestClient(app, base_url="http://127.0.0.1:8000") as test_client:
+
+        def _call(fn, *args, **kwargs):
+            return test_client.blocking_portal.call(functools.partial(fn, *args, **kwargs))
+
+        yield test_client, _call
 
 
 def csrf_token(client) -> str:

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from inspections import alerts
-from inspections import services as insp
-from inspections.alerts import raise_alerts
-from inspections.tables import Alert, AlertAck, Finding, Task
+from inspections.alerts import services as alerts
+from inspections.alerts.jobs import raise_alerts
+from inspections.alerts.tables import Alert, AlertAck
+from inspections.incidents import services as incidents
+from inspections.planning import services as planning
+from inspections.planning.tables import Finding, Task
+from inspections.teams import services as teams
 from registry.tables import Document, Lks
 from sigap.audit import Actor
 from sigap.errors import NotFound
@@ -66,9 +69,9 @@ def make_task(call, lks_id: int, due_on: date, *, kind: str = "routine", team: i
 
 
 def make_team(call, name: str, area: str, *members: tuple[dict, bool]) -> int:
-    team = call(insp.create_team, STAFF, name=name, area_code=area, now=datetime.now(timezone.utc))
+    team = call(teams.create_team, STAFF, name=name, area_code=area, now=datetime.now(timezone.utc))
     for user, lead in members:
-        call(insp.add_member, STAFF, team["id"], agency="dinsos", user_id=user["id"], is_lead=lead,
+        call(teams.add_member, STAFF, team["id"], agency="dinsos", user_id=user["id"], is_lead=lead,
              now=datetime.now(timezone.utc))
     return team["id"]
 
@@ -187,7 +190,7 @@ def test_overdue_task_escalates_after_14_days_and_clears_when_done(call, run, ma
     [critical] = of_kind(call, "task_overdue")
     assert (critical["id"], critical["severity"]) == (alert["id"], "critical")
 
-    call(insp.act_on_task, STAFF, task, "complete", outcome="satisfactory", now=wib(2027, 2, 25, 8))
+    call(planning.act_on_task, STAFF, task, "complete", outcome="satisfactory", now=wib(2027, 2, 25, 8))
     run(wib(2027, 2, 25, 9))
     [done] = of_kind(call, "task_overdue")
     assert done["resolved_at"] == wib(2027, 2, 25, 9)
@@ -199,7 +202,7 @@ def test_rescheduled_task_gets_a_new_alert_when_late_again(call, run, make_lks):
     lks = make_lks()
     task = make_task(call, lks["id"], date(2027, 2, 10))
     run(wib(2027, 2, 12))
-    call(insp.act_on_task, STAFF, task, "reschedule", due_on=date(2027, 3, 1), reason="Tim sedang bertugas di lokasi lain",
+    call(planning.act_on_task, STAFF, task, "reschedule", due_on=date(2027, 3, 1), reason="Tim sedang bertugas di lokasi lain",
          now=wib(2027, 2, 12, 10))
     run(wib(2027, 2, 12, 11))
     assert [a["resolved_at"] is not None for a in of_kind(call, "task_overdue")] == [True]
@@ -235,7 +238,7 @@ def test_incident_without_visit_after_48_hours(call, run, make_lks, make_user):
     team = make_team(call, "Tim Pinang", PINANG, (inspector, True))
     register(call, lks["id"], date(2027, 2, 1))  # the manager has an alert of their own too
     t0 = wib(2027, 1, 10, 14)
-    incident = call(insp.record_incident, STAFF, lks_id=lks["id"], source="public_complaint", category="physical_abuse",
+    incident = call(incidents.record_incident, STAFF, lks_id=lks["id"], source="public_complaint", category="physical_abuse",
                     severity="critical", occurred_on="2027-01-09", description="Laporan warga: RAHASIA-42 dipukul pengasuh.",
                     now=t0)
     [task] = call(Task.select().where(Task.incident == incident["id"]).run)
@@ -263,7 +266,7 @@ def test_incident_without_visit_after_48_hours(call, run, make_lks, make_user):
     with pytest.raises(NotFound):
         call(alerts.acknowledge, actor(manager), alert["id"], now=t0 + timedelta(hours=49))
 
-    call(insp.act_on_task, STAFF, task["id"], "complete", outcome="critical", now=t0 + timedelta(hours=50))
+    call(planning.act_on_task, STAFF, task["id"], "complete", outcome="critical", now=t0 + timedelta(hours=50))
     run(t0 + timedelta(hours=51))
     assert of_kind(call, "incident_unvisited")[0]["resolved_at"] == t0 + timedelta(hours=51)
     assert of_kind(call, "task_overdue")[0]["resolved_at"] == t0 + timedelta(hours=51)
@@ -279,7 +282,7 @@ def test_unregistered_lks_not_checked_after_14_days(call, run, make_lks):
     assert (alert["severity"], alert["link"], alert["manager_visible"]) == ("high", f"/lks/{lks['id']}", False)
     # A check done before the LKS became known does not count; one after does.
     task = make_task(call, lks["id"], (known + timedelta(days=14)).astimezone(WIB).date(), kind="unregistered_check")
-    call(insp.act_on_task, STAFF, task, "complete", outcome="concerns", now=known + timedelta(days=15))
+    call(planning.act_on_task, STAFF, task, "complete", outcome="concerns", now=known + timedelta(days=15))
     run(known + timedelta(days=15, hours=1))
     assert of_kind(call, "unregistered_unchecked")[0]["resolved_at"] is not None
 
@@ -296,7 +299,7 @@ def _mixed_data(call, make_lks, make_user, base: datetime) -> None:
         call(Finding.insert(Finding(lks=lks["id"], severity="critical", description="Kamar tanpa ventilasi",
                                     due_on=today - timedelta(days=1), status="open", created_at=base)).run)
     lks = make_lks("LKS Insiden")
-    call(insp.record_incident, STAFF, lks_id=lks["id"], source="police", category="neglect", severity="high",
+    call(incidents.record_incident, STAFF, lks_id=lks["id"], source="police", category="neglect", severity="high",
          occurred_on=today - timedelta(days=4), description="Anak-anak tidak mendapat makan yang layak.",
          now=base - timedelta(days=3))
     call(Lks.update({Lks.accreditation_status: "accredited", Lks.accreditation_valid_until: today + timedelta(days=40)}).where(
@@ -429,7 +432,7 @@ def _live_alerts(call, make_lks, make_user):
     team = make_team(call, "Tim Pinang", PINANG, (inspector, True))
     task = make_task(call, lks["id"], now.astimezone(WIB).date() - timedelta(days=2), team=team)
     register(call, lks["id"], now.astimezone(WIB).date() + timedelta(days=20))
-    incident = call(insp.record_incident, STAFF, lks_id=lks["id"], source="media", category="neglect", severity="high",
+    incident = call(incidents.record_incident, STAFF, lks_id=lks["id"], source="media", category="neglect", severity="high",
                     occurred_on=(now - timedelta(days=3)).astimezone(WIB).date(),
                     description="Berita media: bangunan tidak layak.", now=now - timedelta(days=3))
     call(raise_alerts, now=now)
@@ -499,11 +502,11 @@ def test_manager_api_never_shows_incident_alerts(client, call, make_lks, make_us
 
 
 def test_bearer_token_client_can_acknowledge_without_csrf(client, call, make_lks, make_user):
-    from sigap import accounts
+    from sigap import tokens
 
     lks, task, incident, by_kind = _live_alerts(call, make_lks, make_user)
     inspector = call(User.select().where(User.username == "insp_page").first().run)
-    raw, _row = call(accounts.create_token, actor(inspector), name="tablet", now=datetime.now(timezone.utc))
+    raw, _row = call(tokens.create_token, actor(inspector), name="tablet", now=datetime.now(timezone.utc))
     client.cookies.clear()
     headers = {"Authorization": f"Bearer {raw}"}
     items = client.get("/api/v1/alerts", headers=headers).json()["items"]

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import httpx
 
-from inspections.tables import CalendarFeed, Task
+from inspections.planning.tables import CalendarFeed, Task
 from sigap.tables import AuditEvent, User
 from tests.conftest import form, login
 from tests.inspections.test_tasks import DESCRIPTION, add_routine, make_world

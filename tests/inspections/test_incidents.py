@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import httpx
 
-from inspections.tables import Incident, IncidentAction, Task
+from inspections.incidents.tables import Incident, IncidentAction
+from inspections.planning.tables import Task
 from registry.tables import Lks
 from sigap.i18n import WIB
 from sigap.tables import AuditEvent

@@ -15,10 +15,14 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from inspections import alerts, notify
-from inspections import services as insp
-from inspections.alerts import raise_alerts
-from inspections.tables import Alert, Notification, Task
+from inspections.alerts import jobs as notify
+from inspections.alerts import services as alerts
+from inspections.alerts.jobs import raise_alerts
+from inspections.alerts.tables import Alert, Notification
+from inspections.incidents import services as incidents
+from inspections.planning.tables import Task
+from inspections.teams import services as teams
+from sigap import mail
 from registry.tables import Lks
 from sigap.audit import Actor
 from sigap.i18n import WIB
@@ -102,11 +106,11 @@ def world(call, make_lks, make_user):
         "manager": make_user("pengurus", "manager", email="pengurus@lksa.example", lks_id=home["id"], locale="en"),
         "no_email": make_user("tanpa_surel", "staff"),
     }
-    team = call(insp.create_team, STAFF, name="Tim Pinang", area_code="36.71.11", now=datetime.now(timezone.utc))
-    call(insp.add_member, STAFF, team["id"], agency="dinsos", user_id=users["inspector"]["id"], is_lead=True,
+    team = call(teams.create_team, STAFF, name="Tim Pinang", area_code="36.71.11", now=datetime.now(timezone.utc))
+    call(teams.add_member, STAFF, team["id"], agency="dinsos", user_id=users["inspector"]["id"], is_lead=True,
          now=datetime.now(timezone.utc))
     task = make_task(call, home["id"], date(2027, 3, 1), team["id"])
-    incident = call(insp.record_incident, STAFF, lks_id=home["id"], source="public_complaint", category="sexual_abuse",
+    incident = call(incidents.record_incident, STAFF, lks_id=home["id"], source="public_complaint", category="sexual_abuse",
                     severity="critical", occurred_on="2027-03-05", description=f"Laporan: {SECRET}, korban berusia 9 tahun.",
                     now=wib(2027, 3, 6, 10))
     call(raise_alerts, now=wib(2027, 3, 10, 6))
@@ -278,7 +282,7 @@ def test_a_claimed_message_is_not_sent_by_another_job(call, smtp, world):
     [first, *rest] = call(Notification.select().order_by(Notification.id).run)
     # Another job claimed this one a minute ago and is still sending it.
     call(Notification.update({Notification.sent_at: wib(2027, 3, 10, 7), Notification.attempts: 1,
-                              Notification.last_error: notify.SENDING}).where(Notification.id == first["id"]).run)
+                              Notification.last_error: mail.SENDING}).where(Notification.id == first["id"]).run)
     assert run(call, wib(2027, 3, 10, 7, 1), smtp.url).sent == len(rest)
     assert smtp.to(call(User.select(User.email).where(User.id == first["user"]).first().run)["email"]) == []
     # That job died: after the lease the message is released and sent.

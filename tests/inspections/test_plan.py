@@ -13,11 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from inspections import jobs, risk, services
-from inspections.tables import Finding, RiskAssessment, Task
+from inspections.incidents import services as incidents
+from inspections.planning import jobs, risk
+from inspections.planning import services as planning
+from inspections.planning.tables import Finding, RiskAssessment, Task
+from inspections.teams import services as teams
 from registry.tables import Lks
 from sigap.audit import Actor
-from sigap.i18n import use_locale
+from sigap.i18n import WIB, use_locale
 from sigap.tables import Role
 from tests.conftest import ROOT
 
@@ -69,9 +72,9 @@ def test_risk_levels_and_reasons(call, make_lks):
 def test_open_incident_makes_risk_high_and_an_urgent_task_at_once(call, make_lks):
     lks = make_lks("LKSA Laporan")
     register(call, lks["id"], until=date(2028, 1, 1))
-    team = call(services.create_team, STAFF, name="Tim Terpadu Pinang", area_code="36.71.11", now=T0)
+    team = call(teams.create_team, STAFF, name="Tim Terpadu Pinang", area_code="36.71.11", now=T0)
     incident = call(
-        services.record_incident, STAFF, lks_id=lks["id"], source="public_complaint", category="physical_abuse",
+        incidents.record_incident, STAFF, lks_id=lks["id"], source="public_complaint", category="physical_abuse",
         severity="critical", occurred_on=date(2026, 1, 4), description="Laporan warga tentang pemukulan anak.", now=T0,
     )
     urgent = tasks(call, kind="incident_response")
@@ -111,7 +114,7 @@ def test_routine_tasks_follow_the_risk_interval_across_months(call, make_lks):
     routine_low = tasks(call, lks=low["id"], kind="routine")
     assert len(routine_low) == 1 and routine_low[0]["due_on"] == date(2027, 1, 6)
     # Done: the next routine visit follows from the visit date, not before.
-    call(services.act_on_task, STAFF, routine_high[0]["id"], "complete", outcome="satisfactory", now=at(95))
+    call(planning.act_on_task, STAFF, routine_high[0]["id"], "complete", outcome="satisfactory", now=at(95))
     call(jobs.plan, now=at(96))
     assert len(tasks(call, lks=high["id"], kind="routine")) == 1
 
@@ -147,8 +150,8 @@ def _snapshot(call) -> list[tuple]:
 
 
 def _seed_many(call, make_lks, n=30):
-    call(services.create_team, STAFF, name="Tim Kota", area_code="36.71", now=T0)
-    call(services.create_team, STAFF, name="Tim Pinang", area_code="36.71.11", now=T0)
+    call(teams.create_team, STAFF, name="Tim Kota", area_code="36.71", now=T0)
+    call(teams.create_team, STAFF, name="Tim Pinang", area_code="36.71.11", now=T0)
     for i in range(n):
         lks = make_lks(f"LKSA Serentak {i:02d}", kelurahan_code="36.71.11.1005" if i % 2 else "36.71.05.1001")
         created(call, lks["id"], T0 - timedelta(days=100 * (i % 5)))
@@ -212,13 +215,36 @@ def test_sqlite_instance_is_always_leader(start_server):
     assert httpx.get(server.url + "/readyz").json()["scheduler"] == "leader"
 
 
+def test_current_risk_counts_days_in_wib_between_midnight_and_7am(call, make_lks):
+    """At 01:00 WIB it is still the day before in UTC: the date that counts is
+    Jakarta's, for the monitoring page and the LKS-page panel alike (both
+    ask risk.current_risk)."""
+    lks = make_lks("LKSA Jam Satu")
+    register(call, lks["id"], until=date(2028, 1, 1))
+    visited = datetime(2025, 1, 6, 10, 0, tzinfo=WIB)
+    call(Task.insert(Task(lks=lks["id"], kind="routine", status="done", outcome="satisfactory", due_on=date(2025, 1, 6),
+                          done_at=visited, unique_key="test:visit-wib", created_at=visited, updated_at=visited)).run)
+    now = datetime(2025, 12, 31, 18, 0, tzinfo=timezone.utc)  # 1 January 2026, 01:00 WIB: 360 days after the visit
+    current = call(risk.current_risk, lks["id"], now=now)
+    assert "visit_long_ago" in [r["code"] for r in current["reasons"]] and current["computed_at"] is None
+    panel = call(risk.risk_panel_at, STAFF, {"id": lks["id"]}, now=now)
+    assert (panel["level"], panel["score"], panel["reasons"]) == (current["level"], current["score"], current["reasons"])
+    # Two hours earlier it is 31 December in Jakarta too: not yet 12 months.
+    before = call(risk.current_risk, lks["id"], now=now - timedelta(hours=2))
+    assert "visit_long_ago" not in [r["code"] for r in before["reasons"]]
+    assert before["score"] == current["score"] - 1
+    # Only Dinas Sosial staff see the panel.
+    manager = Actor(user_id=None, username="pengurus", role=Role.manager, lks_id=lks["id"])
+    assert call(risk.risk_panel_at, manager, {"id": lks["id"]}, now=now) is None
+
+
 def test_lks_page_shows_risk_and_reasons_to_staff_only(client, make_user, make_lks, call):
     from tests.conftest import login
 
     lks = make_lks("LKSA Berisiko", capacity=5, residents={"m_6_12": 8})
     manager = make_user("pengurus", "manager", lks_id=lks["id"])
     make_user("petugas", "staff")
-    call(services.record_incident, STAFF, lks_id=lks["id"], source="media", category="neglect", severity="high",
+    call(incidents.record_incident, STAFF, lks_id=lks["id"], source="media", category="neglect", severity="high",
          occurred_on=date(2026, 1, 4), description="Berita tentang anak-anak yang tidak terurus.", now=T0)
     login(client, "petugas")
     page = client.get(f"/lks/{lks['id']}")

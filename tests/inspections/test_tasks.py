@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from inspections.queries import search_tasks
-
-from inspections import services
-from inspections.tables import Finding, Task
+from inspections.incidents import services as incidents
+from inspections.planning import services as planning
+from inspections.planning.services import search_tasks
+from inspections.planning.tables import Finding, Task
+from inspections.teams import services as teams
 from sigap.audit import Actor
 from sigap.i18n import WIB
 from sigap.tables import Role
@@ -53,19 +54,19 @@ def make_world(call, make_user, make_lks) -> World:
     }
     lks_a = make_lks("LKSA Kasih Bunda", kelurahan_code="36.71.11.1005")
     lks_b = make_lks("LKSA Cahaya Sukarasa", kelurahan_code="36.71.01.1001")
-    team_a = call(services.create_team, STAFF, name="Tim Terpadu Pinang", area_code=PINANG, now=now)
-    team_b = call(services.create_team, STAFF, name="Tim Terpadu Tangerang", area_code=TANGERANG, now=now)
-    call(services.add_member, STAFF, team_a["id"], agency="dinsos", user_id=users["agus"]["id"], is_lead=True, now=now)
-    call(services.add_member, STAFF, team_a["id"], agency="satpol_pp", user_id=users["bambang"]["id"], now=now)
-    call(services.add_member, STAFF, team_a["id"], agency="rt_rw", name="Pak RT Sukamaju", phone="0812 3456 789", now=now)
-    call(services.add_member, STAFF, team_b["id"], agency="dinsos", user_id=users["dedi"]["id"], is_lead=True, now=now)
-    call(services.add_member, STAFF, team_b["id"], agency="kelurahan", user_id=users["eko"]["id"], now=now)
+    team_a = call(teams.create_team, STAFF, name="Tim Terpadu Pinang", area_code=PINANG, now=now)
+    team_b = call(teams.create_team, STAFF, name="Tim Terpadu Tangerang", area_code=TANGERANG, now=now)
+    call(teams.add_member, STAFF, team_a["id"], agency="dinsos", user_id=users["agus"]["id"], is_lead=True, now=now)
+    call(teams.add_member, STAFF, team_a["id"], agency="satpol_pp", user_id=users["bambang"]["id"], now=now)
+    call(teams.add_member, STAFF, team_a["id"], agency="rt_rw", name="Pak RT Sukamaju", phone="0812 3456 789", now=now)
+    call(teams.add_member, STAFF, team_b["id"], agency="dinsos", user_id=users["dedi"]["id"], is_lead=True, now=now)
+    call(teams.add_member, STAFF, team_b["id"], agency="kelurahan", user_id=users["eko"]["id"], now=now)
     incident_a = call(
-        services.record_incident, STAFF, lks_id=lks_a["id"], source="public_complaint", category="physical_abuse",
+        incidents.record_incident, STAFF, lks_id=lks_a["id"], source="public_complaint", category="physical_abuse",
         severity="critical", occurred_on=now.astimezone(WIB).date(), description=DESCRIPTION, now=now,
     )
     call(
-        services.record_incident, STAFF, lks_id=lks_b["id"], source="police", category="neglect", severity="high",
+        incidents.record_incident, STAFF, lks_id=lks_b["id"], source="police", category="neglect", severity="high",
         occurred_on=now.astimezone(WIB).date(), description=DESCRIPTION, now=now,
     )
     task_a = call(search_tasks, STAFF, lks_id=lks_a["id"])[0]
@@ -80,7 +81,7 @@ def world(call, make_user, make_lks) -> World:
 
 def add_routine(call, lks_id: int, team_id: int | None, lead: int | None, due: date, **extra) -> dict:
     now = now_utc()
-    call(services.insert_tasks, [{
+    call(planning.insert_tasks, [{
         "lks": lks_id, "kind": "routine", "status": "open", "team": team_id, "lead": lead, "due_on": due, "unannounced": False,
         "unique_key": f"test-routine:{lks_id}:{due.isoformat()}", "created_at": now, "updated_at": now, **extra,
     }])

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from inspections import services
-from inspections.tables import Task, Team, TeamMember
+from inspections.planning.tables import Task
+from inspections.teams import services as teams
+from inspections.teams.tables import Team, TeamMember
 from sigap.audit import Actor
 from sigap.tables import AuditEvent, Role
 from tests.conftest import csrf_token, form, login
@@ -44,7 +45,7 @@ def test_members_accounts_and_contacts(client, call, make_user):
     agus = make_user("agus", "inspector", full_name="Agus Setiawan")
     bambang = make_user("bambang", "partner", full_name="Bambang Prasetyo")
     manager = make_user("pengurus", "manager")
-    team = call(services.create_team, STAFF, name="Tim Terpadu Pinang", area_code="36.71.11", now=datetime.now(timezone.utc))
+    team = call(teams.create_team, STAFF, name="Tim Terpadu Pinang", area_code="36.71.11", now=datetime.now(timezone.utc))
     login(client, "rina")
     page = client.get(f"/teams/{team['id']}").text
     assert f'<option value="{agus["id"]}"' in page and f'<option value="{bambang["id"]}"' in page
@@ -72,12 +73,12 @@ def test_members_accounts_and_contacts(client, call, make_user):
     page = client.get(f"/teams/{team['id']}").text
     assert "Agus Setiawan" in page and "Pak Harun (Ketua RT 03)" in page and 'href="tel:081234567890"' in page
     # The lead gets the team's tasks.
-    assert call(services.team_leads)[team["id"]] == agus["id"]
+    assert call(teams.team_leads)[team["id"]] == agus["id"]
     # The API shows the same team.
     api = client.get(f"/api/v1/teams/{team['id']}").json()
     assert api["lead"] == agus["id"] and [m["id"] for m in api["members"]] == [r["id"] for r in rows]
     # Removing a member; a member of another team through this team's URL is 404.
-    other = call(services.create_team, STAFF, name="Tim Kota", area_code="36.71", now=datetime.now(timezone.utc))
+    other = call(teams.create_team, STAFF, name="Tim Kota", area_code="36.71", now=datetime.now(timezone.utc))
     assert form(client, f"/teams/{other['id']}/members/{rows[1]['id']}/remove").status_code == 404
     assert form(client, f"/teams/{team['id']}/members/{rows[1]['id']}/remove").status_code == 303
     assert [r["id"] for r in members(call, team["id"])] == [rows[0]["id"], rows[2]["id"]]
@@ -90,10 +91,10 @@ def test_the_most_specific_team_and_its_lead_get_the_task(client, call, make_use
     agus = make_user("agus", "inspector")
     kota = make_user("kota", "inspector")
     now = datetime.now(timezone.utc)
-    city = call(services.create_team, STAFF, name="Tim Kota", area_code="36.71", now=now)
-    pinang = call(services.create_team, STAFF, name="Tim Pinang", area_code="36.71.11", now=now)
-    call(services.add_member, STAFF, city["id"], agency="dinsos", user_id=kota["id"], now=now)
-    call(services.add_member, STAFF, pinang["id"], agency="dinsos", user_id=agus["id"], now=now)
+    city = call(teams.create_team, STAFF, name="Tim Kota", area_code="36.71", now=now)
+    pinang = call(teams.create_team, STAFF, name="Tim Pinang", area_code="36.71.11", now=now)
+    call(teams.add_member, STAFF, city["id"], agency="dinsos", user_id=kota["id"], now=now)
+    call(teams.add_member, STAFF, pinang["id"], agency="dinsos", user_id=agus["id"], now=now)
     in_pinang = make_lks("LKSA Pinang", kelurahan_code="36.71.11.1005")
     elsewhere = make_lks("LKSA Benda", kelurahan_code="36.71.04.1001")
     login(client, "rina")
@@ -123,7 +124,7 @@ def test_teams_api(client, call, make_user):
 
 
 def test_only_staff_manage_teams(client, call, make_user):
-    team = call(services.create_team, STAFF, name="Tim Terpadu Pinang", area_code="36.71.11", now=datetime.now(timezone.utc))
+    team = call(teams.create_team, STAFF, name="Tim Terpadu Pinang", area_code="36.71.11", now=datetime.now(timezone.utc))
     for role in ("inspector", "partner", "manager"):
         make_user(f"u-{role}", role)
         client.cookies.clear()

@@ -6,17 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import openpyxl
 import pytest
 
-from registry import io as lks_io
 from registry import services
 from registry.tables import Lks
+from registry.transfer import columns, export, planning, reading, staging
+from registry.transfer import services as transfer
 from sigap.audit import Actor
 from sigap.errors import Forbidden, ValidationError
 from sigap.i18n import WIB, use_locale
+from sigap.storage import LocalStorage
 from sigap.tables import AuditEvent, Role
 from tests.conftest import csrf_token, form, login
 
@@ -100,8 +102,8 @@ def xlsx_bytes(rows=ROWS, header=HEADER) -> bytes:
     return out.getvalue()
 
 
-def dry_run(call, content: bytes, actor: Actor = STAFF) -> lks_io.ImportReport:
-    return call(lks_io.dry_run, actor, io.BytesIO(content), now=now())
+def dry_run(call, content: bytes, actor: Actor = STAFF) -> planning.ImportReport:
+    return call(transfer.dry_run, actor, io.BytesIO(content), now=now())
 
 
 def in_english(call, fn, *args, **kwargs):
@@ -112,7 +114,7 @@ def in_english(call, fn, *args, **kwargs):
     return call(run)
 
 
-def summary(report: lks_io.ImportReport) -> list[tuple]:
+def summary(report: planning.ImportReport) -> list[tuple]:
     return [(r.row, r.outcome, [c for c, _m in r.errors], r.changes, len(r.warnings)) for r in report.rows]
 
 
@@ -164,7 +166,7 @@ def test_dry_run_reports_each_row_and_changes_nothing(call):
 
 def test_reasons_in_english_name_the_problem(call):
     existing_home(call)
-    report = in_english(call, lks_io.dry_run, STAFF, io.BytesIO(csv_bytes()), now=now())
+    report = in_english(call, transfer.dry_run, STAFF, io.BytesIO(csv_bytes()), now=now())
     rows = {r.row: r for r in report.rows}
     assert rows[3].errors == [("npwp", "An NPWP has 15 or 16 digits.")]
     assert "no kelurahan named “Atlantis”" in rows[4].errors[0][1]
@@ -175,7 +177,7 @@ def test_commit_applies_exactly_the_valid_rows_with_audit(call):
     home = existing_home(call)
     audit_before = audit_actions(call)
 
-    report = call(lks_io.commit, STAFF, io.BytesIO(csv_bytes()), now=now())
+    report = call(transfer.commit, STAFF, io.BytesIO(csv_bytes()), now=now())
 
     assert summary(report) == EXPECTED
     assert report.committed
@@ -235,7 +237,7 @@ def test_update_by_id_and_unknown_id(call):
         (5, "rejected", [""], [], 0),  # the same LKS as row 2
     ]
     assert "99999" in report.rows[1].errors[0][1]
-    call(lks_io.commit, STAFF, io.BytesIO(csv_bytes(rows, header)), now=now())
+    call(transfer.commit, STAFF, io.BytesIO(csv_bytes(rows, header)), now=now())
     row = call(Lks.select().where(Lks.id == home["id"]).first().run)
     assert row["name"] == "Panti Asuhan Kasih Ibu Baru" and row["capacity"] == 40
     assert row["yayasan_name"] == "Yayasan Kasih Ibu"  # a column not in the file keeps its value
@@ -244,9 +246,9 @@ def test_update_by_id_and_unknown_id(call):
 def test_commit_revalidates_against_the_current_database(call):
     content = csv_bytes(ROWS[:1])
     assert dry_run(call, content).counts["create"] == 1
-    call(lks_io.commit, STAFF, io.BytesIO(content), now=now())
+    call(transfer.commit, STAFF, io.BytesIO(content), now=now())
     # Committing the same file again creates nothing new: the LKS now exists.
-    second = call(lks_io.commit, STAFF, io.BytesIO(content), now=now())
+    second = call(transfer.commit, STAFF, io.BytesIO(content), now=now())
     assert [r.outcome for r in second.rows] == ["unchanged"]
     assert call(Lks.count().run) == 1
 
@@ -257,11 +259,11 @@ def test_only_staff_may_import_or_export(call):
         with pytest.raises(Forbidden):
             dry_run(call, csv_bytes(), actor)
         with pytest.raises(Forbidden):
-            call(lks_io.commit, actor, io.BytesIO(csv_bytes()), now=now())
+            call(transfer.commit, actor, io.BytesIO(csv_bytes()), now=now())
         with pytest.raises(Forbidden):
-            call(lks_io.export_csv, actor, services.LksFilter(), "name", now=now())
+            call(transfer.export_csv, actor, services.LksFilter(), "name", now=now())
         with pytest.raises(Forbidden):
-            call(lks_io.export_xlsx, actor, services.LksFilter(), "name", now=now())
+            call(transfer.export_xlsx, actor, services.LksFilter(), "name", now=now())
     assert call(Lks.count().run) == 0
 
 
@@ -278,7 +280,7 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R
 )
 def test_a_file_that_is_not_a_spreadsheet_is_refused(call, content):
     with pytest.raises(ValidationError) as err:
-        in_english(call, lks_io.dry_run, STAFF, io.BytesIO(content), now=now())
+        in_english(call, transfer.dry_run, STAFF, io.BytesIO(content), now=now())
     assert "file" in err.value.fields
     message = err.value.message
     assert any(text in message for text in ("neither a CSV nor an XLSX", "old Excel file (.xls)", "The file is empty")), message
@@ -291,20 +293,20 @@ def test_a_docx_is_not_an_xlsx(call):
     with zipfile.ZipFile(buf, "w") as archive:
         archive.writestr("word/document.xml", "<w:document/>")
     with pytest.raises(ValidationError) as err:
-        in_english(call, lks_io.dry_run, STAFF, io.BytesIO(buf.getvalue()), now=now())
+        in_english(call, transfer.dry_run, STAFF, io.BytesIO(buf.getvalue()), now=now())
     assert "neither a CSV nor an XLSX" in err.value.message
 
 
 def test_csv_not_in_utf8_is_refused_with_advice(call):
     content = "nama,jenis,kode_kelurahan\nPanti Werdhá,lansia,36.71.11.1005\n".encode("cp1252")
     with pytest.raises(ValidationError) as err:
-        in_english(call, lks_io.dry_run, STAFF, io.BytesIO(content), now=now())
+        in_english(call, transfer.dry_run, STAFF, io.BytesIO(content), now=now())
     assert "UTF-8" in err.value.message
 
 
 def test_missing_and_unknown_headers_are_named(call):
     with pytest.raises(ValidationError) as err:
-        in_english(call, lks_io.dry_run, STAFF, io.BytesIO(b"nama,alamat,telpon\nLKSA Satu,Jl. A,0812\n"), now=now())
+        in_english(call, transfer.dry_run, STAFF, io.BytesIO(b"nama,alamat,telpon\nLKSA Satu,Jl. A,0812\n"), now=now())
     message = err.value.message
     assert "Unknown columns: telpon." in message
     assert "Required columns are missing: jenis, kode_kelurahan / kelurahan." in message
@@ -321,18 +323,18 @@ def test_headers_are_matched_loosely_and_blank_rows_skipped(call):
 
 
 def test_row_and_size_limits(call, monkeypatch):
-    monkeypatch.setattr(lks_io, "MAX_ROWS", 2)
+    monkeypatch.setattr(reading, "MAX_ROWS", 2)
     rows = [[f"LKSA Nomor {i}", "LKSA", "36.71.11.1005"] for i in range(3)]
     with pytest.raises(ValidationError) as err:
-        in_english(call, lks_io.dry_run, STAFF, io.BytesIO(csv_bytes(rows, ["nama", "jenis", "kode_kelurahan"])), now=now())
+        in_english(call, transfer.dry_run, STAFF, io.BytesIO(csv_bytes(rows, ["nama", "jenis", "kode_kelurahan"])), now=now())
     assert "more than 2 data rows" in err.value.message
     with pytest.raises(ValidationError) as err:
-        lks_io._read_limited(io.BytesIO(b"x" * (1024 * 1024 + 1)), 1024 * 1024)
+        reading.read_limited(io.BytesIO(b"x" * (1024 * 1024 + 1)), 1024 * 1024)
     assert "1 MB" in err.value.message
 
 
 def test_ambiguous_kelurahan_names_are_rejected_unless_the_kecamatan_decides():
-    places = lks_io._Places(
+    places = planning.Places(
         [
             {"code": "36.71.01.1001", "name": "Sukamaju", "parent_code": "36.71.01"},
             {"code": "36.71.02.1001", "name": "Sukamaju", "parent_code": "36.71.02"},
@@ -358,7 +360,7 @@ def test_dates_and_numbers_from_a_spreadsheet(call):
     sheet.append(["LKSA Satu", "LKSA", False, "36.71.11.1005", datetime(2015, 3, 12), 12345678901000, 81234567890, -6.2251, 106.6291, 30.0])
     buf = io.BytesIO()
     workbook.save(buf)
-    call(lks_io.commit, STAFF, io.BytesIO(buf.getvalue()), now=now())
+    call(transfer.commit, STAFF, io.BytesIO(buf.getvalue()), now=now())
     row = call(Lks.select().first().run)
     assert row["akta_date"] == date(2015, 3, 12) and row["npwp"] == "012345678901000" and row["phone"] == "081234567890"
     assert row["latitude"] == pytest.approx(-6.2251, abs=1e-5) and row["capacity"] == 30
@@ -403,7 +405,7 @@ def test_export_csv_of_a_filtered_list(client, call, make_user, register):
     assert response.headers["content-type"].startswith("text/csv")
     assert response.content.startswith("\ufeff".encode())
     records = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert list(records[0].keys()) == list(lks_io.HEADERS)
+    assert list(records[0].keys()) == list(columns.HEADERS)
     assert [r["nama"] for r in records] == ["'=HYPERLINK(\"http://contoh\")", "Panti Asuhan Kasih Ibu"]
     kasih = records[1]
     assert kasih["id"] == str(register["kasih"]["id"]) and kasih["jenis"] == "LKSA" and kasih["badan_hukum"] == "ya"
@@ -428,7 +430,7 @@ def test_export_xlsx_of_a_filtered_list(client, make_user, register):
     assert response.headers["content-disposition"] == f'attachment; filename="lks-{today}.xlsx"'
     workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert rows[0] == lks_io.HEADERS
+    assert rows[0] == columns.HEADERS
     names = [r[1] for r in rows[1:]]
     assert names == ["Panti Asuhan Kasih Ibu", "=HYPERLINK(\"http://contoh\")"]  # -name: Z to A
     kasih = dict(zip(rows[0], rows[1]))
@@ -455,11 +457,11 @@ def test_template_lists_the_columns_and_its_example_is_valid(client, call, make_
     staff_client(client, make_user)
     response = client.get("/lks/import/template.xlsx")
     assert response.status_code == 200
-    assert response.headers["content-type"] == lks_io.XLSX_MEDIA_TYPE
+    assert response.headers["content-type"] == export.XLSX_MEDIA_TYPE
     workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
     assert workbook.sheetnames == ["LKS", "Petunjuk", "Kelurahan", "Layanan"]
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert rows[0] == lks_io.TEMPLATE_HEADERS and len(rows) == 2
+    assert rows[0] == columns.TEMPLATE_HEADERS and len(rows) == 2
     report = dry_run(call, response.content)
     assert [(r.outcome, r.errors) for r in report.rows] == [("create", [])]
 
@@ -539,18 +541,19 @@ def test_unknown_or_malformed_token(client, make_user):
         assert 'class="alert alert-error"' in response.text
 
 
-def test_old_uploads_are_removed(tmp_path):
-    folder = tmp_path / "imports"
-    old = lks_io.store_upload(csv_bytes(), folder, now=now(), max_bytes=1024 * 1024)
-    path = folder / f"{old}.csv"
-    import os
-
-    two_days_ago = now().timestamp() - 2 * 86400
-    os.utime(path, (two_days_ago, two_days_ago))
-    assert lks_io.find_upload(folder, old, now=now()) is None  # expired
-    new = lks_io.store_upload(csv_bytes(), folder, now=now(), max_bytes=1024 * 1024)
-    assert not path.exists() and lks_io.find_upload(folder, new, now=now()) == folder / f"{new}.csv"
-    assert (folder / f"{new}.csv").stat().st_mode & 0o777 == 0o600
+def test_old_uploads_are_removed(call, tmp_path):
+    store = LocalStorage(tmp_path / "documents")
+    folder = tmp_path / "documents" / "staging" / "import"
+    old = call(staging.stage, store, csv_bytes(), now=now() - timedelta(days=2))
+    path = folder / old
+    assert path.exists()
+    assert call(staging.claim, store, old, now=now()) is None  # expired
+    new = call(staging.stage, store, csv_bytes(), now=now())
+    assert not path.exists() and (folder / new).exists()
+    assert (folder / new).stat().st_mode & 0o777 == 0o600
+    reader = call(staging.claim, store, new, now=now())
+    assert reader is not None and reader.read() == csv_bytes()
+    reader.close()
 
 
 @pytest.mark.parametrize("role", ["manager", "inspector"])
@@ -570,16 +573,16 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 
 def test_a_row_changed_by_someone_else_since_the_plan_is_rejected_not_overwritten(call, monkeypatch):
     home = existing_home(call)
-    plan = lks_io._plan
+    plan = planning.plan
 
     async def plan_then_someone_edits(*args, **kwargs):
         planned = await plan(*args, **kwargs)
         await services.update_lks(STAFF, home["id"], {"head_name": "Ibu Ani"}, version=home["version"], now=now())
         return planned
 
-    monkeypatch.setattr(lks_io, "_plan", plan_then_someone_edits)
-    monkeypatch.setattr(lks_io, "COMMIT_BATCH", 2)
-    report = call(lks_io.commit, STAFF, io.BytesIO(csv_bytes()), now=now())
+    monkeypatch.setattr(planning, "plan", plan_then_someone_edits)
+    monkeypatch.setattr(transfer, "COMMIT_BATCH", 2)
+    report = call(transfer.commit, STAFF, io.BytesIO(csv_bytes()), now=now())
     rows = {r.row: r for r in report.rows}
     assert rows[7].outcome == "rejected" and [c for c, _m in rows[7].errors] == [""]
     assert report.counts == {"create": 2, "update": 0, "unchanged": 0, "rejected": 5}

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from pypdf import PdfReader
 
-from registry import documents, services
+from registry import documents, workflow
 from registry.tables import Application, Document, Lks, StatusChange
 from sigap.audit import Actor
 from sigap.errors import Conflict, Forbidden, ValidationError
@@ -24,7 +24,7 @@ def manager_of(lks: dict) -> Actor:
 
 
 def step(call, actor, lks, action, reason="", now=NOW):
-    return call(services.transition, actor, lks["id"], action, reason=reason, now=now)
+    return call(workflow.transition, actor, lks["id"], action, reason=reason, now=now)
 
 
 def verify_all_required(call, app, lks):
@@ -53,7 +53,7 @@ def test_full_registration_path(call, app, make_lks):
     assert approved["registered_on"] == date(2026, 11, 22) and approved["valid_until"] == date(2029, 11, 22)
     app_row = call(Application.select().where(Application.lks == lks["id"]).first().run)
     assert app_row["step"] == "approved" and app_row["kind"] == "new" and app_row["closed_at"] is not None
-    history = call(services.history, STAFF, lks["id"])
+    history = call(workflow.history, STAFF, lks["id"])
     assert [h["action"] for h in reversed(history)] == ["submit", "start_document_check", "start_field_verification", "approve"]
     audited = call(AuditEvent.select(AuditEvent.action).where(AuditEvent.entity_type == "lks").run)
     assert {"lks.submit", "lks.start_document_check", "lks.start_field_verification", "lks.approve"} <= {a["action"] for a in audited}
@@ -121,7 +121,7 @@ def test_sanctions_suspend_reinstate_revoke_close(call, app, make_lks):
     assert step(call, STAFF, lks, "submit")["registration_status"] == "applied"
     closed = step(call, STAFF, lks, "close", reason="Lembaga berhenti beroperasi.")
     assert closed["registration_status"] == "closed"
-    assert call(services.open_application, lks["id"]) is None
+    assert call(workflow.open_application, lks["id"]) is None
     with pytest.raises(Conflict):
         step(call, STAFF, lks, "submit")
 
@@ -133,10 +133,10 @@ def test_expiry_job_and_renewal(call, app, make_lks):
     with pytest.raises(Conflict):
         step(call, STAFF, lks, "renew")
     before_end = datetime.combine(valid_until, datetime.min.time(), tzinfo=timezone.utc)
-    assert call(services.expire_registrations, now=before_end - timedelta(days=1)) == 0
+    assert call(workflow.expire_registrations, now=before_end - timedelta(days=1)) == 0
     after_end = before_end + timedelta(days=1, hours=12)
-    assert call(services.expire_registrations, now=after_end) == 1
-    assert call(services.expire_registrations, now=after_end) == 0  # idempotent
+    assert call(workflow.expire_registrations, now=after_end) == 1
+    assert call(workflow.expire_registrations, now=after_end) == 0  # idempotent
     row = call(Lks.select().where(Lks.id == lks["id"]).first().run)
     assert row["registration_status"] == "expired"
     # Renewal: a new application linked to the LKS; approval issues a new validity.

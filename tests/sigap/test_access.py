@@ -182,20 +182,21 @@ def targets(make_user, make_lks, call, app):
         documents.upload, actor, lks["id"], doc_type="npwp", filename="npwp.pdf",
         fileobj=io.BytesIO(b"%PDF-1.4 sasaran"), now=now, storage=app.state.storage, max_bytes=10**6,
     )
-    from inspections import services as inspections
-    from inspections.queries import search_tasks
+    from inspections.incidents import services as incidents
+    from inspections.planning.services import search_tasks
+    from inspections.teams import services as teams
 
-    team = call(inspections.create_team, actor, name="Tim Sasaran", area_code="36.71.11", now=now)
-    member = call(inspections.add_member, actor, team["id"], agency="rt_rw", name="Ketua RT Sasaran", now=now)
+    team = call(teams.create_team, actor, name="Tim Sasaran", area_code="36.71.11", now=now)
+    member = call(teams.add_member, actor, team["id"], agency="rt_rw", name="Ketua RT Sasaran", now=now)
     incident = call(
-        inspections.record_incident, actor, lks_id=lks["id"], source="police", category="neglect", severity="high",
+        incidents.record_incident, actor, lks_id=lks["id"], source="police", category="neglect", severity="high",
         occurred_on=now.date(), description="Sasaran uji akses: penelantaran.", now=now,
     )
     task = call(search_tasks, actor, lks_id=lks["id"])[0]
     from datetime import timedelta
 
-    from inspections.alerts import raise_alerts
-    from inspections.tables import Alert
+    from inspections.alerts.jobs import raise_alerts
+    from inspections.alerts.tables import Alert
 
     call(raise_alerts, now=now + timedelta(days=3))
     alert = call(Alert.select(Alert.id).first().run)

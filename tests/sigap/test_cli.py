@@ -109,7 +109,7 @@ def test_demo_is_safe_to_repeat(call, settings):
     assert call(Lks.count().where(Lks.accreditation_status == "accredited").run) == 17
     assert call(Lks.count().where(Lks.accreditation_status == "in_process").run) == 12
     assert len({r["kecamatan_code"] for r in call(Lks.select(Lks.kecamatan_code).run)}) == 13
-    from inspections.tables import Team, TeamMember
+    from inspections.teams.tables import Team, TeamMember
 
     assert call(Team.count().run) == 13
     leads = call(TeamMember.select(TeamMember.user.username).where(TeamMember.is_lead == True).run)  # noqa: E712

@@ -9,14 +9,13 @@ import subprocess
 import sys
 
 import pytest
-from litestar.testing import TestClient
 
 from sigap.settings import Settings, SettingsError
 from sigap.static import StaticFiles
-from tests.conftest import login
+from tests.conftest import LKS_DEFAULTS, app_client, create_user, login
 
 
-def test_an_app_has_only_the_domains_it_was_given(settings, make_user, make_lks):
+def test_an_app_has_only_the_domains_it_was_given(settings):
     """Two apps in one process: the one without joint monitoring has no
     task pages, no "Tugas" menu and no risk panel on the LKS page, while the
     full app has all three. Nothing leaks between them through globals."""
@@ -24,31 +23,25 @@ def test_an_app_has_only_the_domains_it_was_given(settings, make_user, make_lks)
     from sigap.app import create_app
     from sigap.plugin import ShellPlugin
 
-    make_user("rina", "staff")
     full = create_app(settings)
     registry_only = create_app(settings, plugins=[ShellPlugin(), RegistryPlugin()])
-    with TestClient(registry_only, base_url="http://127.0.0.1:8000") as client:
+    with app_client(registry_only) as (client, call):
+        create_user(call, "rina", "staff")
         login(client, "rina")
-        lks = client.post("/api/v1/lks", json={**_lks_body(), "name": "LKSA Tanpa Pemantauan"}, headers=_csrf(client))
+        lks = client.post("/api/v1/lks", json={**LKS_DEFAULTS, "name": "LKSA Tanpa Pemantauan"}, headers=_csrf(client))
         assert lks.status_code == 201, lks.text
         home = client.get("/")
-        assert "/lks" in home.text and 'href="/tasks"' not in home.text
+        assert 'href="/lks"' in home.text and 'href="/tasks"' not in home.text
         assert client.get("/tasks").status_code == 404
         detail = client.get(f"/lks/{lks.json()['id']}")
         assert detail.status_code == 200 and 'id="monitoring-title"' not in detail.text
         assert set(registry_only.state.wiring.jobs) == {"expire-registrations"}
-    with TestClient(full, base_url="http://127.0.0.1:8000") as client:
+    with app_client(full) as (client, _call):
         login(client, "rina")
         assert 'href="/tasks"' in client.get("/").text
         assert client.get("/tasks").status_code == 200
         assert 'id="monitoring-title"' in client.get(f"/lks/{lks.json()['id']}").text
         assert {"expire-registrations", "plan", "alerts", "notify"} <= set(full.state.wiring.jobs)
-
-
-def _lks_body() -> dict:
-    from tests.conftest import LKS_DEFAULTS
-
-    return dict(LKS_DEFAULTS)
 
 
 def _csrf(client) -> dict:

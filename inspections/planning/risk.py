@@ -1,19 +1,26 @@
-"""Risk of an LKS (high / medium / low) from explainable factors.
+"""Risk of an LKS (high / medium / low) from explainable factors, and the
+risk panel joint monitoring adds to the registry's LKS page.
 
 Computed set-based: a handful of queries for all LKS at once, points added
-in Python, and only the LKS whose level or reasons changed are written."""
+in Python, and only the LKS whose level or reasons changed are written.
+"Today" is always the date in WIB (a visit 12 months ago counts from the
+Jakarta date, also between 00:00 and 07:00 WIB)."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from inspections.tables import Finding, Incident, IncidentSource, RiskAssessment, Task, TaskStatus
+from inspections.incidents.tables import Incident, IncidentSource
+from inspections.planning.services import today_wib
+from inspections.planning.tables import Finding, RiskAssessment, Task, TaskStatus
+from registry.access import is_staff
 from registry.tables import Lks
+from sigap.audit import Actor
 from sigap.db import get_engine, insert_many, is_sqlite, write_transaction
-from sigap.i18n import N_, WIB, _
+from sigap.i18n import N_, _
 
 # code → message shown on the LKS page (params filled in), in English msgids.
 REASONS = {
@@ -36,7 +43,6 @@ REASONS = {
 }
 HIGH_AT = 5
 MEDIUM_AT = 2
-VISIT_KINDS_DONE = TaskStatus.done.value
 
 
 def describe(reasons: list) -> list[dict]:
@@ -161,7 +167,7 @@ async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
             accreditation_grade=row["accreditation_grade"],
             capacity=row["capacity"] or 0,
             residents_total=row["residents_total"] or 0,
-            last_visit_on=visit[0].astimezone(WIB).date() if visit else None,
+            last_visit_on=today_wib(visit[0]) if visit else None,
             last_outcome=visit[1] if visit else None,
             critical_findings=findings.get(row["id"], 0),
             open_incidents=incidents.get(row["id"], 0),
@@ -173,7 +179,7 @@ async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
 async def assess(lks_ids: list[int] | None = None, *, now: datetime) -> dict[int, str]:
     """Recompute the risk of all LKS (or the given ones); write what changed.
     Returns lks id → level for everything assessed."""
-    today = now.astimezone(WIB).date()
+    today = today_wib(now)
     facts = await gather(lks_ids, now)
     previous_query = RiskAssessment.select(RiskAssessment.lks, RiskAssessment.level, RiskAssessment.score, RiskAssessment.reasons)
     if lks_ids is not None:
@@ -243,3 +249,36 @@ async def assessment(lks_id: int) -> dict | None:
     if row is not None and isinstance(row["reasons"], str):
         row["reasons"] = json.loads(row["reasons"])
     return row
+
+
+async def current_risk(lks_id: int, *, now: datetime) -> dict | None:
+    """The risk of an LKS as pages show it: the stored assessment, or for an
+    LKS the daily plan has not assessed yet its level computed now (nothing
+    is written); None for a closed LKS. Reasons as translated sentences."""
+    row = await assessment(lks_id)
+    if row is not None:
+        return {"level": row["level"], "score": row["score"], "reasons": describe(row["reasons"]), "computed_at": row["computed_at"]}
+    facts = (await gather([lks_id], now)).get(lks_id)
+    if facts is None:
+        return None
+    level, total, reasons = score(facts, today_wib(now))
+    return {"level": level, "score": total, "reasons": describe(reasons), "computed_at": None}
+
+
+async def risk_panel_at(actor: Actor, lks: dict, *, now: datetime) -> dict | None:
+    """The risk level and its reasons, for Dinas Sosial staff only: the reasons
+    name open incidents, which an LKS's own manager must never see."""
+    if not is_staff(actor):
+        return None
+    risk = await current_risk(lks["id"], now=now)
+    return {
+        "template": "inspections/_risk_panel.html",
+        "level": risk["level"] if risk else None,
+        "score": risk["score"] if risk else 0,
+        "reasons": risk["reasons"] if risk else [],
+    }
+
+
+async def risk_panel(actor: Actor, lks: dict) -> dict | None:
+    """The registry's LKS_DETAIL_PANELS provider: the panel as of now."""
+    return await risk_panel_at(actor, lks, now=datetime.now(timezone.utc))

@@ -1,7 +1,8 @@
-"""Scheduled work of joint monitoring. Plain async functions taking ``now``;
-``sigap jobs run plan|alerts|notify [--now ISO]`` runs them by hand.
+"""The plan job (daily, 01:00 WIB): assess every LKS's risk, then create
+the tasks that are due. A plain async function taking ``now``; ``sigap jobs
+run plan [--now ISO]`` runs it by hand.
 
-Every row they create has a unique key and is inserted with ON CONFLICT DO
+Every task it creates has a unique key and is inserted with ON CONFLICT DO
 NOTHING, and every decision is a function of the data and ``now``: two
 planners running at once produce exactly what one would."""
 
@@ -11,15 +12,24 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from inspections import risk
-from inspections.services import insert_tasks, pick_team, team_leads, teams_covering
-from inspections.tables import Finding, Incident, Task, TaskKind, TaskStatus
-from registry.tables import Application, Lks, StatusChange
-from sigap.i18n import WIB
+from inspections.incidents.tables import Incident
+from inspections.planning import risk
+from inspections.planning.services import (
+    ACTIVE_STATUSES,
+    UNREGISTERED_CHECK_DAYS,
+    incident_task,
+    insert_tasks,
+    new_task,
+    today_wib,
+    unregistered_since,
+)
+from inspections.planning.tables import Finding, Task, TaskKind, TaskStatus
+from inspections.teams.services import team_leads, teams_covering
+from registry.tables import Application, Lks
 from sigap.settings import get_settings
 
 LOOKAHEAD_DAYS = 30  # routine tasks appear this long before they are due
-UNREGISTERED_CHECK_DAYS = 14
+VERIFICATION_DAYS = 14  # a registration's field verification is due this long after it is asked for
 
 
 def interval_months() -> dict[str, int]:
@@ -42,6 +52,15 @@ def unannounced(lks_id: int, due: date, level: str) -> bool:
     return digest[0] % 100 < (50 if level == "high" else 30)
 
 
+def _latest(rows: list[dict], key: str, value: str) -> dict:
+    """lks id → the latest ``value`` among ``rows`` keyed by ``key``."""
+    out: dict = {}
+    for r in rows:
+        if r[key] not in out or r[value] > out[r[key]]:
+            out[r[key]] = r[value]
+    return out
+
+
 @dataclass
 class PlanResult:
     assessed: int
@@ -53,7 +72,7 @@ class PlanResult:
 
 async def plan(*, now: datetime) -> PlanResult:
     """Assess every LKS's risk, then create the tasks that are due."""
-    today = now.astimezone(WIB).date()
+    today = today_wib(now)
     levels = await risk.assess(now=now)
     intervals = interval_months()
     teams = await teams_covering()
@@ -63,21 +82,16 @@ async def plan(*, now: datetime) -> PlanResult:
         Lks.id, Lks.registration_status, Lks.kelurahan_code, Lks.kecamatan_code, Lks.created_at
     ).where(Lks.registration_status != "closed")
     open_kinds: set[tuple[int, str]] = {
-        (r["lks"], r["kind"])
-        for r in await Task.select(Task.lks, Task.kind).where(Task.status.is_in([TaskStatus.open.value, TaskStatus.in_progress.value]))
+        (r["lks"], r["kind"]) for r in await Task.select(Task.lks, Task.kind).where(Task.status.is_in(list(ACTIVE_STATUSES)))
     }
-    last_visit: dict[int, datetime] = {}
-    for r in await Task.select(Task.lks, Task.done_at).where((Task.status == TaskStatus.done.value) & Task.done_at.is_not_null()):
-        if r["lks"] not in last_visit or r["done_at"] > last_visit[r["lks"]]:
-            last_visit[r["lks"]] = r["done_at"]
-    unregistered_since: dict[int, datetime] = {}
-    for r in await StatusChange.select(StatusChange.lks, StatusChange.at).where(StatusChange.to_status == "unregistered"):
-        if r["lks"] not in unregistered_since or r["at"] > unregistered_since[r["lks"]]:
-            unregistered_since[r["lks"]] = r["at"]
-    checks_done_after: dict[int, datetime] = {}
-    for r in await Task.select(Task.lks, Task.created_at).where(Task.kind == TaskKind.unregistered_check.value):
-        if r["lks"] not in checks_done_after or r["created_at"] > checks_done_after[r["lks"]]:
-            checks_done_after[r["lks"]] = r["created_at"]
+    last_visit = _latest(
+        await Task.select(Task.lks, Task.done_at).where((Task.status == TaskStatus.done.value) & Task.done_at.is_not_null()),
+        "lks", "done_at",
+    )
+    since_of = await unregistered_since()
+    checks_done_after = _latest(
+        await Task.select(Task.lks, Task.created_at).where(Task.kind == TaskKind.unregistered_check.value), "lks", "created_at"
+    )
     verifications = await Application.select(Application.id, Application.lks).where(Application.step == "field_verification")
     findings = await Finding.select(Finding.id, Finding.lks, Finding.due_on).where(Finding.status == "open")
     incidents = await Incident.select(Incident.id, Incident.lks, Incident.recorded_at).where(Incident.status == "open")
@@ -85,19 +99,9 @@ async def plan(*, now: datetime) -> PlanResult:
     by_id = {r["id"]: r for r in lks_rows}
     new: list[dict] = []
 
-    def task(lks_id: int, kind: TaskKind, due: date, key: str, *, unannounced_visit: bool = False, due_at=None, **extra) -> None:
-        lks = by_id.get(lks_id)
-        if lks is None:
-            return
-        team = pick_team(teams, lks["kelurahan_code"], lks["kecamatan_code"])
-        new.append(
-            {
-                "lks": lks_id, "kind": kind.value, "status": TaskStatus.open.value,
-                "team": team["id"] if team else None, "lead": leads.get(team["id"]) if team else None,
-                "due_on": due, "due_at": due_at, "unannounced": unannounced_visit, "unique_key": key,
-                "created_at": now, "updated_at": now, **extra,
-            }
-        )
+    def task(lks_id: int, kind: TaskKind, due: date, key: str, **extra) -> None:
+        if lks_id in by_id:  # not for a closed LKS
+            new.append(new_task(by_id[lks_id], kind, due, key, teams=teams, leads=leads, now=now, **extra))
 
     horizon = today + timedelta(days=LOOKAHEAD_DAYS)
     for lks in lks_rows:
@@ -106,26 +110,23 @@ async def plan(*, now: datetime) -> PlanResult:
         # Routine monitoring, at the interval of the risk level.
         if (lks_id, TaskKind.routine.value) not in open_kinds:
             base = last_visit.get(lks_id) or lks["created_at"]
-            due = add_months(base.astimezone(WIB).date(), intervals[level])
+            due = add_months(today_wib(base), intervals[level])
             if due <= horizon:
                 due = max(due, today)
-                task(lks_id, TaskKind.routine, due, f"routine:{lks_id}:{due.isoformat()}",
-                     unannounced_visit=unannounced(lks_id, due, level))
+                task(lks_id, TaskKind.routine, due, f"routine:{lks_id}:{due.isoformat()}", unannounced=unannounced(lks_id, due, level))
         # An unregistered LKS is checked within 14 days of becoming known.
         if lks["registration_status"] == "unregistered":
-            since = unregistered_since.get(lks_id) or lks["created_at"]
+            since = since_of.get(lks_id) or lks["created_at"]
             checked = checks_done_after.get(lks_id)
             if checked is None or checked < since:
-                due = since.astimezone(WIB).date() + timedelta(days=UNREGISTERED_CHECK_DAYS)
-                task(lks_id, TaskKind.unregistered_check, max(due, today) if due < today else due,
-                     f"unregistered:{lks_id}:{since.astimezone(WIB).date().isoformat()}")
+                due = today_wib(since) + timedelta(days=UNREGISTERED_CHECK_DAYS)
+                task(lks_id, TaskKind.unregistered_check, max(due, today), f"unregistered:{lks_id}:{today_wib(since).isoformat()}")
     for app in verifications:
-        task(app["lks"], TaskKind.registration_verification, today + timedelta(days=14), f"verification:{app['id']}")
+        task(app["lks"], TaskKind.registration_verification, today + timedelta(days=VERIFICATION_DAYS), f"verification:{app['id']}")
     for finding in findings:
         task(finding["lks"], TaskKind.findings_follow_up, finding["due_on"], f"finding:{finding['id']}", finding=finding["id"])
     for incident in incidents:
-        due_at = incident["recorded_at"] + timedelta(hours=48)
-        task(incident["lks"], TaskKind.incident_response, due_at.astimezone(WIB).date(), f"incident:{incident['id']}",
-             unannounced_visit=True, due_at=due_at, incident=incident["id"])
+        if incident["lks"] in by_id:
+            new.append(incident_task(incident, by_id[incident["lks"]], teams=teams, leads=leads, now=now))
     created = await insert_tasks(new)
     return PlanResult(assessed=len(levels), created=created)

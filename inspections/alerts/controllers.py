@@ -1,6 +1,6 @@
 """Alert inbox: the page (``/alerts``) and the JSON API (``/api/v1/alerts``).
 Every signed-in role may open them; what each one sees is decided by
-:mod:`inspections.alerts` (the same service for page and API)."""
+:mod:`inspections.alerts.services` (the same service for page and API)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 
-from inspections import alerts
+from inspections.alerts import services as alerts
+from registry.access import FIELD_ROLES, STAFF_ROLES
 from sigap.i18n import _
 from sigap.tables import Role
 from sigap.web import actor_of, page, requires, utcnow
 
-ANY_ROLE = requires(Role.admin, Role.staff, Role.inspector, Role.partner, Role.manager)
+ANY_ROLE = requires(*STAFF_ROLES, *FIELD_ROLES, Role.manager)
 
 
 def _flag(value: str | None) -> bool:

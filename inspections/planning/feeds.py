@@ -13,16 +13,17 @@ import hashlib
 import secrets
 from datetime import date, datetime, timedelta, timezone
 
-from inspections import queries, services
-from inspections.tables import CalendarFeed, TaskStatus
+from inspections.planning.services import TASK_KIND_LABELS, TASK_STATUS_LABELS, search_tasks, today_wib
+from inspections.planning.tables import CalendarFeed, TaskStatus
+from registry.access import FIELD_ROLES, STAFF_ROLES
 from sigap import audit
 from sigap.audit import Actor
 from sigap.db import write_transaction
 from sigap.errors import Forbidden
-from sigap.i18n import N_, _, use_locale
+from sigap.i18n import N_, _, choice_label, use_locale
 from sigap.tables import Role
 
-FEED_ROLES = frozenset({Role.admin, Role.staff, Role.inspector, Role.partner})
+FEED_ROLES = STAFF_ROLES | FIELD_ROLES
 PAST_DAYS = 180  # how far back the feed reaches
 MAX_EVENTS = 2000
 FEED_STATUSES = (TaskStatus.open.value, TaskStatus.in_progress.value, TaskStatus.done.value)
@@ -83,8 +84,8 @@ async def owner(raw: str) -> tuple[Actor, str] | None:
 
 
 async def tasks_for(actor: Actor, *, now: datetime) -> list[dict]:
-    today = services.today_wib(now)
-    return await queries.search_tasks(
+    today = today_wib(now)
+    return await search_tasks(
         actor, statuses=list(FEED_STATUSES), due_from=today - timedelta(days=PAST_DAYS), limit=MAX_EVENTS
     )
 
@@ -140,9 +141,9 @@ def render(tasks: list[dict], *, now: datetime, base_url: str, uid_domain: str, 
             "X-PUBLISHED-TTL:PT1H",
         ]
         for task in tasks:
-            kind = services.label(services.TASK_KIND_LABELS, task["kind"])
+            kind = choice_label(TASK_KIND_LABELS, task["kind"])
             summary = f"{kind}: {task['lks_name']}"
-            details = [services.label(services.TASK_STATUS_LABELS, task["status"])]
+            details = [choice_label(TASK_STATUS_LABELS, task["status"])]
             if task.get("team_name"):
                 details.append(_("Team: %(name)s", name=task["team_name"]))
             if task.get("unannounced"):

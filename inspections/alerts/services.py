@@ -1,0 +1,277 @@
+"""Alert rules: who sees which alert, its title in the reader's language,
+the inbox and acknowledgements.
+
+Who sees an alert is decided here (:func:`visible_alert_filter`): staff and
+admins see all; inspectors and partners those of their teams and of the tasks
+they lead; an LKS manager only the ``manager_visible`` alerts of their own
+LKS (registration, accreditation and document expiry; never incidents).
+
+An acknowledgement hides an alert from that user's inbox and digest until it
+escalates or is reopened: an alert counts as acknowledged when the user's
+acknowledgement is at least as recent as the alert's last escalation."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+from piccolo.querystring import QueryString
+
+from inspections.alerts.tables import Alert, AlertAck, AlertKind
+from inspections.incidents.services import SEVERITY_LABELS
+from inspections.incidents.tables import Severity
+from inspections.planning.services import INCIDENT_VISIT_HOURS, TASK_KIND_LABELS, today_wib
+from inspections.teams.services import team_ids_of
+from registry.access import FIELD_ROLES, is_staff
+from registry.documents import type_label
+from sigap.audit import Actor
+from sigap.db import write_transaction
+from sigap.errors import Forbidden, NotFound
+from sigap.i18n import N_, _, choice_label, format_date, ngettext
+from sigap.tables import Role
+
+SEVERITY_RANK = {Severity.low.value: 0, Severity.medium.value: 1, Severity.high.value: 2, Severity.critical.value: 3}
+# The LKS's own manager may see these (and only these) about their LKS.
+MANAGER_KINDS = frozenset(
+    {
+        AlertKind.registration_expiring.value,
+        AlertKind.registration_expired.value,
+        AlertKind.accreditation_expiring.value,
+        AlertKind.document_expiring.value,
+    }
+)
+INCIDENT_KINDS = frozenset({AlertKind.incident_unvisited.value})
+assert not MANAGER_KINDS & INCIDENT_KINDS
+
+KIND_LABELS = {
+    AlertKind.task_overdue: N_("Overdue task"),
+    AlertKind.registration_expiring: N_("Registration expiring"),
+    AlertKind.registration_expired: N_("Registration expired"),
+    AlertKind.accreditation_expiring: N_("Accreditation expiring"),
+    AlertKind.document_expiring: N_("Document expiring"),
+    AlertKind.finding_overdue: N_("Critical finding overdue"),
+    AlertKind.incident_unvisited: N_("Incident without a visit"),
+    AlertKind.unregistered_unchecked: N_("Unregistered LKS not checked"),
+}
+
+BATCH = 500
+
+
+def chunks(items: list, size: int = BATCH):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- who sees what -----------------------------------------------------------------
+
+
+async def visible_alert_filter(actor: Actor):
+    """A Piccolo condition limiting alerts to what ``actor`` may see, or None
+    for everything (staff and admins)."""
+    if is_staff(actor):
+        return None
+    if actor.role in FIELD_ROLES:
+        condition = Alert.task.lead == actor.user_id
+        teams = await team_ids_of(actor.user_id)
+        if teams:
+            condition = condition | Alert.team.is_in(teams)
+        return condition
+    if actor.role == Role.manager:
+        if actor.lks_id is None:
+            return Alert.id < 0  # nothing
+        return (
+            (Alert.manager_visible == True)  # noqa: E712
+            & (Alert.lks == actor.lks_id)
+            & Alert.kind.is_in(sorted(MANAGER_KINDS))
+        )
+    raise Forbidden(_("Your role does not allow this action."))
+
+
+def _severity_order() -> QueryString:
+    whens = " ".join(f"WHEN '{s}' THEN {rank}" for s, rank in SEVERITY_RANK.items())
+    return QueryString(f'CASE "inspections_alert"."severity" {whens} ELSE 0 END')
+
+
+# --- display -------------------------------------------------------------------------
+
+_TITLES = {
+    "task_overdue": N_("Overdue task: %(task)s, due %(date)s"),
+    "registration_expiring": N_("Registration expires: valid until %(date)s"),
+    "registration_expired": N_("Registration expired: valid until %(date)s"),
+    "registration_expired_undated": N_("Registration has expired"),
+    "accreditation_expiring": N_("Accreditation expires: valid until %(date)s"),
+    "accreditation_expired": N_("Accreditation expired: valid until %(date)s"),
+    "document_expiring": N_("%(document)s expires: valid until %(date)s"),
+    "document_expired": N_("%(document)s expired: valid until %(date)s"),
+    "finding_overdue": N_("Critical finding not corrected by %(date)s"),
+    "incident_unvisited": N_("Incident without a joint visit after %(hours)s hours"),
+    "unregistered_unchecked": N_("Unregistered LKS not checked within 14 days (known since %(date)s)"),
+}
+
+
+def _params(row: dict) -> dict:
+    params = row.get("params") or {}
+    if isinstance(params, str):
+        try:
+            params = json.loads(params)
+        except ValueError:
+            params = {}
+    return params if isinstance(params, dict) else {}
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def title(row: dict, *, today: date) -> str:
+    """The alert's title in the current language, from its kind and params."""
+    kind, p = row["kind"], _params(row)
+    day = _day(p.get("date") or p.get("due"))
+    when = format_date(day) if day else ""
+    past = day is not None and day < today
+    key = kind
+    if kind == AlertKind.registration_expired.value and day is None:
+        key = "registration_expired_undated"
+    elif kind == AlertKind.accreditation_expiring.value and past:
+        key = "accreditation_expired"
+    elif kind == AlertKind.document_expiring.value and past:
+        key = "document_expired"
+    msgid = _TITLES.get(key)
+    if msgid is None:
+        return str(kind)
+    if kind == AlertKind.task_overdue.value:
+        return _(msgid, task=choice_label(TASK_KIND_LABELS, p.get("task_kind")), date=when)
+    if kind == AlertKind.document_expiring.value:
+        return _(msgid, document=type_label(p.get("doc_type") or "other"), date=when)
+    if kind == AlertKind.incident_unvisited.value:
+        return _(msgid, hours=p.get("hours", INCIDENT_VISIT_HOURS))
+    if key == "registration_expired_undated":
+        return _(msgid)
+    return _(msgid, date=when)
+
+
+def age(since: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 60:
+        return _("just now")
+    if seconds < 3600:
+        return ngettext("%(num)s minute ago", "%(num)s minutes ago", seconds // 60)
+    if seconds < 86400:
+        return ngettext("%(num)s hour ago", "%(num)s hours ago", seconds // 3600)
+    return ngettext("%(num)s day ago", "%(num)s days ago", seconds // 86400)
+
+
+def link_for(row: dict, actor: Actor) -> str:
+    """Where ``actor`` acts on it: only staff open incident pages; the field
+    team acts on the urgent visit task instead."""
+    if row["kind"] in INCIDENT_KINDS and not is_staff(actor):
+        return f"/tasks/{row['task']}" if row.get("task") else ""
+    return row["link"]
+
+
+def severity_label(value: str) -> str:
+    return choice_label(SEVERITY_LABELS, value)
+
+
+def kind_label(value: str) -> str:
+    return choice_label(KIND_LABELS, value)
+
+
+# --- inbox ------------------------------------------------------------------------------
+
+
+def _last_raised(row: dict) -> datetime:
+    return max(row["raised_at"], row["escalated_at"]) if row["escalated_at"] else row["raised_at"]
+
+
+async def inbox(
+    actor: Actor, *, include_acknowledged: bool = False, include_resolved: bool = False, now: datetime | None = None,
+    limit: int | None = 200,
+) -> list[dict]:
+    """The alerts ``actor`` may see, unacknowledged first, then by severity
+    (critical first) and newest; titles in the current language."""
+    now = now or datetime.now(timezone.utc)
+    condition = await visible_alert_filter(actor)
+    ack_query = AlertAck.select(AlertAck.alert, AlertAck.at).where(AlertAck.user == actor.user_id)
+    if not include_resolved:
+        ack_query = ack_query.where(AlertAck.alert.resolved_at.is_null())
+    acks = {r["alert"]: r["at"] for r in await ack_query} if actor.user_id is not None else {}
+    query = Alert.select(*Alert.all_columns(), Alert.lks.name.as_alias("lks_name")).order_by(
+        _severity_order(), ascending=False
+    ).order_by(Alert.raised_at, ascending=False).order_by(Alert.id, ascending=False)
+    if condition is not None:
+        query = query.where(condition)
+    if not include_resolved:
+        query = query.where(Alert.resolved_at.is_null())
+    if limit is not None:
+        # Enough rows that dropping the acknowledged ones still leaves `limit`.
+        query = query.limit(limit + (0 if include_acknowledged else len(acks)))
+    today = today_wib(now)
+    items = []
+    for row in await query:
+        acked_at = acks.get(row["id"])
+        last = _last_raised(row)
+        acknowledged = acked_at is not None and acked_at >= last
+        if acknowledged and not include_acknowledged:
+            continue
+        items.append(
+            {
+                "id": row["id"], "kind": row["kind"], "severity": row["severity"], "title": title(row, today=today),
+                "kind_label": kind_label(row["kind"]), "severity_label": severity_label(row["severity"]),
+                "link": link_for(row, actor), "lks_id": row["lks"], "lks_name": row["lks_name"] or "",
+                "task_id": row["task"], "raised_at": row["raised_at"], "escalated_at": row["escalated_at"],
+                "resolved_at": row["resolved_at"], "resolved": row["resolved_at"] is not None,
+                "acknowledged": acknowledged, "acknowledged_at": acked_at if acknowledged else None,
+                "age": age(last, now), "_last": last.timestamp(),
+            }
+        )
+    items.sort(key=lambda a: (a["resolved"], a["acknowledged"], -SEVERITY_RANK.get(a["severity"], 0), -a["_last"]))
+    for item in items:
+        del item["_last"]
+    return items if limit is None else items[:limit]
+
+
+async def unacknowledged_count(actor: Actor) -> int:
+    """How many open alerts ``actor`` may see and has not acknowledged (since
+    their last escalation): the inbox's length without its limit."""
+    condition = await visible_alert_filter(actor)
+    query = Alert.count().where(Alert.resolved_at.is_null())
+    if condition is not None:
+        query = query.where(condition)
+    total = await query
+    if actor.user_id is None or not total:
+        return total
+    acks = {
+        r["alert"]: r["at"]
+        for r in await AlertAck.select(AlertAck.alert, AlertAck.at).where(
+            (AlertAck.user == actor.user_id) & AlertAck.alert.resolved_at.is_null()
+        )
+    }
+    acknowledged = 0
+    for batch in chunks(list(acks)):
+        query = Alert.select(Alert.id, Alert.raised_at, Alert.escalated_at).where(Alert.id.is_in(batch))
+        if condition is not None:
+            query = query.where(condition)
+        acknowledged += sum(1 for row in await query if acks[row["id"]] >= _last_raised(row))
+    return total - acknowledged
+
+
+async def acknowledge(actor: Actor, alert_id: int, *, now: datetime) -> dict:
+    """Record that ``actor`` has seen the alert (once per user; acknowledging
+    again after an escalation moves the time forward)."""
+    if actor.user_id is None:
+        raise Forbidden(_("Your role does not allow this action."))
+    condition = await visible_alert_filter(actor)
+    query = Alert.select(Alert.id).where(Alert.id == alert_id)
+    if condition is not None:
+        query = query.where(condition)
+    if await query.first() is None:
+        raise NotFound(_("Alert not found."))
+    async with write_transaction():
+        await AlertAck.insert(
+            AlertAck(alert=alert_id, user=actor.user_id, at=now, unique_key=f"{alert_id}:{actor.user_id}")
+        ).on_conflict(target=AlertAck.unique_key, action="DO UPDATE", values=[AlertAck.at])
+    return {"id": alert_id, "acknowledged": True, "acknowledged_at": now}

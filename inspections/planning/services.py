@@ -1,0 +1,371 @@
+"""Task and finding rules: who sees which task, the task life cycle, when a
+task is overdue, the urgent visit an incident calls for, the findings a
+done visit records. Plain async functions taking the acting user and
+``now``; every change is audited in its own transaction.
+
+Visibility: staff see every task; inspectors and partners those of their
+teams and those they lead; anyone else none (tasks include unannounced
+visits)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from inspections.planning.tables import Finding, FindingSeverity, Task, TaskKind, TaskStatus, VisitOutcome
+from inspections.teams.services import covers, pick_team, team_ids_of, team_leads, teams_covering, user_names
+from registry.access import FIELD_ROLES, is_staff
+from registry.tables import Lks, RegistrationStatus, StatusChange
+from sigap import audit
+from sigap.audit import Actor
+from sigap.db import insert_many, write_transaction
+from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
+from sigap.i18n import N_, WIB, _
+from sigap.tables import Role
+
+TASK_KIND_LABELS = {
+    TaskKind.routine: N_("Routine monitoring"),
+    TaskKind.registration_verification: N_("Registration field verification"),
+    TaskKind.findings_follow_up: N_("Follow-up of findings"),
+    TaskKind.incident_response: N_("Incident response (urgent joint visit)"),
+    TaskKind.unregistered_check: N_("Check of an unregistered LKS"),
+}
+TASK_STATUS_LABELS = {
+    TaskStatus.open: N_("Open"),
+    TaskStatus.in_progress: N_("In progress"),
+    TaskStatus.done: N_("Done"),
+    TaskStatus.cancelled: N_("Cancelled"),
+}
+OUTCOME_LABELS = {
+    VisitOutcome.satisfactory: N_("Satisfactory"),
+    VisitOutcome.concerns: N_("Concerns found"),
+    VisitOutcome.critical: N_("Critical problems"),
+    VisitOutcome.not_found: N_("No LKS found at the address"),
+}
+FINDING_SEVERITY_LABELS = {
+    FindingSeverity.minor: N_("Minor"),
+    FindingSeverity.major: N_("Major"),
+    FindingSeverity.critical: N_("Critical"),
+}
+HISTORY_LABELS = {
+    "task.start": N_("Started"),
+    "task.complete": N_("Completed"),
+    "task.reschedule": N_("Rescheduled"),
+    "task.cancel": N_("Cancelled"),
+}
+
+ACTIVE_STATUSES = (TaskStatus.open.value, TaskStatus.in_progress.value)  # a task still to do
+TASK_ACTIONS = ("start", "complete", "reschedule", "cancel")
+INCIDENT_VISIT_HOURS = 48  # an incident's urgent joint visit is due within this
+UNREGISTERED_CHECK_DAYS = 14  # an unregistered LKS is checked within this of becoming known
+
+
+def today_wib(now: datetime) -> date:
+    return now.astimezone(WIB).date()
+
+
+def is_overdue(task: dict, now: datetime) -> bool:
+    """Still to do and past due: urgent tasks carry a deadline to the hour,
+    the others a day (in WIB)."""
+    if task["status"] not in ACTIVE_STATUSES:
+        return False
+    if task.get("due_at"):
+        return task["due_at"] < now
+    return task["due_on"] < today_wib(now)
+
+
+def can_plan(actor: Actor) -> bool:
+    """May reschedule or cancel tasks: Dinas Sosial officers, not the
+    partners of a joint team."""
+    return actor.role != Role.partner
+
+
+# --- who sees which task -------------------------------------------------------------
+
+
+async def visible_task_filter(actor: Actor):
+    """A Piccolo condition limiting tasks to what the actor may see, or None
+    for everything. Inspectors and partners see their teams' tasks (and any
+    they lead); managers see none."""
+    if is_staff(actor):
+        return None
+    if actor.role in FIELD_ROLES:
+        teams = await team_ids_of(actor.user_id)
+        condition = Task.lead == actor.user_id
+        if teams:
+            condition = condition | Task.team.is_in(teams)
+        return condition
+    raise Forbidden(_("Your role does not allow this action."))
+
+
+async def get_task(actor: Actor, task_id: int) -> dict:
+    condition = await visible_task_filter(actor)
+    query = Task.select(*Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name")).where(
+        Task.id == task_id
+    )
+    if condition is not None:
+        query = query.where(condition)
+    row = await query.first()
+    if row is None:
+        raise NotFound(_("Task not found."))
+    return row
+
+
+def public_task(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k not in ("unique_key",)}
+
+
+async def search_tasks(
+    actor: Actor, *, lks_id: int | None = None, statuses: list[str] | None = None, team_id: int | None = None,
+    kind: str | None = None, kecamatan: str | None = None, mine: bool = False, due_from: date | None = None,
+    due_to: date | None = None, limit: int = 200,
+) -> list[dict]:
+    """Tasks the actor may see (visible_task_filter), filtered, earliest due
+    first, with the LKS, team and lead names."""
+    condition = await visible_task_filter(actor)
+    query = Task.select(
+        *Task.all_columns(exclude=[Task.unique_key]),
+        Task.lks.name.as_alias("lks_name"),
+        Task.lks.kecamatan_code.as_alias("kecamatan_code"),
+        Task.lks.kelurahan_code.as_alias("kelurahan_code"),
+        Task.team.name.as_alias("team_name"),
+        Task.lead.full_name.as_alias("lead_full_name"),
+        Task.lead.username.as_alias("lead_username"),
+    ).order_by(Task.due_on).order_by(Task.id).limit(limit)
+    if condition is not None:
+        query = query.where(condition)
+    if lks_id is not None:
+        query = query.where(Task.lks == lks_id)
+    if statuses:
+        query = query.where(Task.status.is_in(list(statuses)))
+    if team_id is not None:
+        query = query.where(Task.team == team_id)
+    if kind:
+        query = query.where(Task.kind == kind)
+    if kecamatan:
+        query = query.where(Task.lks.kecamatan_code == kecamatan)
+    if mine:
+        query = query.where(Task.lead == actor.user_id)
+    if due_from is not None:
+        query = query.where(Task.due_on >= due_from)
+    if due_to is not None:
+        query = query.where(Task.due_on <= due_to)
+    rows = await query
+    for row in rows:
+        full_name, username = row.pop("lead_full_name"), row.pop("lead_username")
+        row["lead_name"] = full_name or username or ""
+    return rows
+
+
+def with_overdue(rows: list[dict], now: datetime) -> list[dict]:
+    for row in rows:
+        row["overdue"] = is_overdue(row, now)
+    return rows
+
+
+async def task_detail(actor: Actor, task_id: int, *, now: datetime) -> dict:
+    """What the task page shows: the task, where its LKS is, the lead's
+    name, its findings and its history."""
+    task = await get_task(actor, task_id)
+    task["overdue"] = is_overdue(task, now)
+    names = await user_names({task["lead"]})
+    lks = await Lks.select(Lks.address, Lks.kelurahan_code, Lks.kecamatan_code).where(Lks.id == task["lks"]).first()
+    events = await audit.search(audit.AuditFilter(entity_type="task", entity_id=str(task_id)), limit=50)
+    return {
+        "task": task, "lks": lks, "lead_name": names.get(task["lead"], ""),
+        "findings": await task_findings(task_id), "history": _history(events),
+    }
+
+
+def _history(events: list[dict]) -> list[dict]:
+    out = []
+    for event in events:
+        if event["action"] not in HISTORY_LABELS:
+            continue
+        after = event.get("after") or {}
+        label = HISTORY_LABELS[event["action"]]
+        new_date = after.get("due_on") if event["action"] == "task.reschedule" else None
+        out.append({
+            "at": event["at"], "actor": event["actor_username"], "label": _(label),
+            "reason": after.get("reason") if event["action"] in ("task.reschedule", "task.cancel") else "",
+            "due_on": date.fromisoformat(new_date) if isinstance(new_date, str) else None,
+        })
+    return out
+
+
+async def monitoring_lks(actor: Actor, lks_id: int) -> dict:
+    """The LKS, if the actor may see its monitoring page: staff always; an
+    inspector or partner when one of their teams covers its area or they
+    can see one of its tasks; anyone else never (its tasks include
+    unannounced visits). Another LKS is "not found", not "forbidden"."""
+    if not (is_staff(actor) or actor.role in FIELD_ROLES):
+        raise Forbidden(_("Your role does not allow this action."))
+    lks = await Lks.select(
+        Lks.id, Lks.name, Lks.kind, Lks.address, Lks.rt, Lks.rw, Lks.kelurahan_code, Lks.kecamatan_code,
+        Lks.registration_status, Lks.accreditation_status, Lks.accreditation_grade, Lks.risk_level, Lks.open_incident,
+        Lks.capacity, Lks.residents_total,
+    ).where(Lks.id == lks_id).first()
+    if lks is None:
+        raise NotFound(_("LKS not found."))
+    if is_staff(actor) or await covers(actor.user_id, lks["kelurahan_code"], lks["kecamatan_code"]):
+        return lks
+    condition = await visible_task_filter(actor)
+    if await Task.exists().where((Task.lks == lks_id) & condition):
+        return lks
+    raise NotFound(_("LKS not found."))
+
+
+# --- new tasks ------------------------------------------------------------------------
+
+TASK_INSERT_COLUMNS = (
+    "lks", "kind", "status", "team", "lead", "due_on", "due_at", "unannounced", "incident", "finding", "reason",
+    "outcome", "notes", "unique_key", "created_at", "updated_at", "done_at", "version",
+)
+
+
+def new_task(
+    lks: dict, kind: TaskKind, due_on: date, key: str, *, teams: list[dict], leads: dict[int, int], now: datetime,
+    unannounced: bool = False, due_at: datetime | None = None, **extra,
+) -> dict:
+    """An open task for ``lks`` (a row with its kelurahan and kecamatan
+    codes), assigned to the most specific team covering it and its lead."""
+    team = pick_team(teams, lks["kelurahan_code"], lks["kecamatan_code"])
+    return {
+        "lks": lks["id"], "kind": kind.value, "status": TaskStatus.open.value,
+        "team": team["id"] if team else None, "lead": leads.get(team["id"]) if team else None,
+        "due_on": due_on, "due_at": due_at, "unannounced": unannounced, "unique_key": key,
+        "created_at": now, "updated_at": now, **extra,
+    }
+
+
+def incident_task(incident: dict, lks: dict, *, teams: list[dict], leads: dict[int, int], now: datetime) -> dict:
+    """The urgent, unannounced joint visit an incident calls for, due within
+    ``INCIDENT_VISIT_HOURS`` of its recording (one per incident)."""
+    due_at = incident["recorded_at"] + timedelta(hours=INCIDENT_VISIT_HOURS)
+    return new_task(
+        lks, TaskKind.incident_response, today_wib(due_at), f"incident:{incident['id']}", teams=teams, leads=leads, now=now,
+        unannounced=True, due_at=due_at, incident=incident["id"],
+    )
+
+
+async def unregistered_since() -> dict[int, datetime]:
+    """lks id → when it last became unregistered (the 14 days count from
+    then; an LKS known as unregistered from the start counts from its
+    creation)."""
+    since: dict[int, datetime] = {}
+    for r in await StatusChange.select(StatusChange.lks, StatusChange.at).where(
+        StatusChange.to_status == RegistrationStatus.unregistered.value
+    ):
+        if r["lks"] not in since or r["at"] > since[r["lks"]]:
+            since[r["lks"]] = r["at"]
+    return since
+
+
+async def insert_tasks(rows: list[dict]) -> int:
+    """Insert-or-ignore by unique key (several planners may race); returns
+    how many were new."""
+    if not rows:
+        return 0
+    columns = [getattr(Task, name) for name in TASK_INSERT_COLUMNS]
+    defaults = {"due_at": None, "incident": None, "finding": None, "reason": "", "notes": "", "outcome": None, "done_at": None, "version": 1}
+    values = [tuple({**defaults, **row}[name] for name in TASK_INSERT_COLUMNS) for row in rows]
+    created = await insert_many(Task, columns, values, conflict=Task.unique_key, returning=Task.id)
+    return len(created)
+
+
+async def create_incident_task(incident: dict, lks: dict, *, now: datetime) -> None:
+    """The urgent joint visit of a just recorded incident."""
+    await insert_tasks([incident_task(incident, lks, teams=await teams_covering(), leads=await team_leads(), now=now)])
+
+
+# --- the task life cycle -----------------------------------------------------------------
+
+
+async def act_on_task(
+    actor: Actor, task_id: int, action: str, *, now: datetime, version: int | None = None, reason: str = "",
+    due_on: date | None = None, outcome: str | None = None, notes: str = "", finding: dict | None = None,
+) -> dict:
+    """start / complete (with an outcome, maybe a finding) / reschedule (new
+    date and a reason) / cancel (a reason). Staff and the task's team may act."""
+    if action not in TASK_ACTIONS:
+        raise ValidationError(_("Unknown action."))
+    if action in ("reschedule", "cancel") and not can_plan(actor):
+        raise Forbidden(_("Only Dinas Sosial officers can reschedule or cancel a task."))
+    reason = " ".join((reason or "").split())[:1000]
+    async with write_transaction():
+        before = await get_task(actor, task_id)
+        if version is not None and before["version"] != version:
+            raise Conflict(_("This task was changed by someone else in the meantime. Reload the page and try again."))
+        status = TaskStatus(before["status"])
+        if status in (TaskStatus.done, TaskStatus.cancelled):
+            raise Conflict(_("This task is already closed."))
+        changes: dict = {Task.version: before["version"] + 1, Task.updated_at: now}
+        if action == "start":
+            changes[Task.status] = TaskStatus.in_progress.value
+        elif action == "complete":
+            if outcome not in VisitOutcome.__members__:
+                raise ValidationError(_("Record the outcome of the visit."), fields={"outcome": _("Required.")})
+            changes.update({Task.status: TaskStatus.done.value, Task.outcome: outcome, Task.notes: notes[:5000], Task.done_at: now})
+        elif action == "reschedule":
+            errors = {}
+            if due_on is None:
+                errors["due_on"] = _("Choose the new date.")
+            elif due_on < today_wib(now):
+                errors["due_on"] = _("The new date cannot be in the past.")
+            if len(reason) < 5:
+                errors["reason"] = _("Give a reason (at least 5 characters).")
+            if errors:
+                raise ValidationError(_("Please correct the marked fields."), fields=errors)
+            changes.update({Task.due_on: due_on, Task.due_at: None, Task.reason: reason})
+        elif action == "cancel":
+            if len(reason) < 5:
+                raise ValidationError(_("Give a reason (at least 5 characters)."), fields={"reason": _("Required.")})
+            changes.update({Task.status: TaskStatus.cancelled.value, Task.reason: reason})
+        await Task.update(changes).where(Task.id == task_id)
+        if action == "complete" and finding:
+            await _add_finding(before, finding, now=now)
+        after = await get_task(actor, task_id)
+        await audit.record(actor, f"task.{action}", "task", task_id, now=now, before=public_task(before), after=public_task(after))
+    return after
+
+
+# --- findings -----------------------------------------------------------------------------
+
+
+async def _add_finding(task: dict, data: dict, *, now: datetime) -> None:
+    severity = data.get("severity")
+    description = " ".join(str(data.get("description") or "").split())
+    due = data.get("due_on")
+    errors = {}
+    if severity not in FindingSeverity.__members__:
+        errors["finding_severity"] = _("Choose how serious the finding is.")
+    if len(description) < 5:
+        errors["finding_description"] = _("Describe the finding (at least 5 characters).")
+    if not isinstance(due, date) or due < today_wib(now):
+        errors["finding_due_on"] = _("Give the date by which it must be corrected.")
+    if errors:
+        raise ValidationError(_("Please correct the marked fields."), fields=errors)
+    await Finding.insert(
+        Finding(lks=task["lks"], task=task["id"], severity=severity, description=description, due_on=due, status="open", created_at=now)
+    )
+
+
+async def close_finding(actor: Actor, finding_id: int, *, now: datetime) -> None:
+    if not is_staff(actor):
+        raise Forbidden(_("Only Dinas Sosial staff can close a finding."))
+    async with write_transaction():
+        row = await Finding.select().where(Finding.id == finding_id).first()
+        if row is None:
+            raise NotFound(_("Finding not found."))
+        await Finding.update({Finding.status: "closed", Finding.closed_at: now}).where(Finding.id == finding_id)
+        await audit.record(actor, "finding.close", "finding", finding_id, now=now)
+
+
+async def findings_of(lks_id: int, *, open_only: bool = True) -> list[dict]:
+    query = Finding.select().where(Finding.lks == lks_id).order_by(Finding.due_on)
+    if open_only:
+        query = query.where(Finding.status == "open")
+    return await query
+
+
+async def task_findings(task_id: int) -> list[dict]:
+    return await Finding.select().where(Finding.task == task_id).order_by(Finding.id)

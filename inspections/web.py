@@ -1,0 +1,52 @@
+"""What the controllers of joint monitoring's sub-domains share: the role
+guards, form-field parsing, and how a page comes back with a failed form."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar.response import Template
+
+from registry.access import FIELD_ROLES, STAFF_ROLES
+from sigap.errors import DomainError
+from sigap.i18n import _
+from sigap.web import page, requires
+
+STAFF = requires(*STAFF_ROLES)
+FIELD_OR_STAFF = requires(*STAFF_ROLES, *FIELD_ROLES)
+NO_STORE = {"Cache-Control": "private, no-store"}
+
+
+def int_field(value: Any) -> int | None:
+    """A positive id typed into a form or a query (never past 32 bits)."""
+    value = str(value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def date_field(value: Any, name: str, errors: dict[str, str] | None = None) -> date | None:
+    """A YYYY-MM-DD field; a bad one is None, noted in ``errors`` when given."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        if errors is not None:
+            errors[name] = _("Dates must be written as YYYY-MM-DD.")
+        return None
+
+
+def failed(exc: DomainError, form: dict[str, str], **context: Any) -> dict[str, Any]:
+    """The context of a page shown again after ``exc``: its status, message,
+    the fields it names, and what was typed."""
+    return {"status_code": exc.status_code, "message": exc.message, "errors": exc.fields, "form": form, **context}
+
+
+def form_page(template_name: str, status_code: int = 200, **context: Any) -> Template:
+    """A page with a form: no message, no errors and an empty form unless
+    given (see :func:`failed`)."""
+    context.setdefault("message", None)
+    context.setdefault("errors", {})
+    context.setdefault("form", {})
+    return page(template_name, status_code=status_code, **context)

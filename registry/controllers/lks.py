@@ -1,0 +1,258 @@
+"""The LKS record and its registration workflow: the list (staff), the
+record page (documents, history, the panels other domains add), the form to
+register and edit, workflow actions and the printable Tanda Daftar; and the
+same as JSON under ``/api/v1/lks``. Pages and API call the same services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from registry import documents, regions, services, workflow
+from registry.access import is_staff
+from registry.certificate import certificate_pdf
+from registry.controllers.guards import STAFF, STAFF_OR_MANAGER
+from registry.hooks import LKS_DETAIL_PANELS
+from registry.labels import ACCREDITATION_LABELS, KIND_LABELS, RISK_LABELS, STATUS_LABELS
+from registry.services import LksFilter
+from sigap.errors import DomainError, NotFound, ValidationError
+from sigap.i18n import WIB, _, choices
+from sigap.tables import Role
+from sigap.web import actor_of, page, settings_of, utcnow
+from sigap.wiring import wiring_of
+
+
+def _int_param(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+async def _choices(region: str) -> dict[str, Any]:
+    return {
+        "kinds": choices(KIND_LABELS),
+        "statuses": choices(STATUS_LABELS),
+        "accreditations": choices(ACCREDITATION_LABELS),
+        "risks": choices(RISK_LABELS),
+        "kecamatan": await regions.districts(region),
+        "kelurahan": await regions.villages(region),
+        "services": choices(services.SERVICES),
+        "resident_keys": services.RESIDENT_KEYS,
+        "doc_types": choices(documents.DOCUMENT_TYPES),
+    }
+
+
+def _form_to_data(form: dict[str, Any]) -> dict[str, Any]:
+    """HTML form fields → the service's field names."""
+    data: dict[str, Any] = {}
+    for key in services.EDITABLE_FIELDS - {"residents", "services", "legal_entity"}:
+        if key in form:
+            data[key] = form[key]
+    if "legal_entity_present" in form:
+        data["legal_entity"] = form.get("legal_entity") == "1"
+    if any(f"residents_{k}" in form for k in services.RESIDENT_KEYS):
+        data["residents"] = {k: form.get(f"residents_{k}", "") for k in services.RESIDENT_KEYS}
+    if "services_present" in form:
+        chosen = form.get("services", [])
+        data["services"] = chosen if isinstance(chosen, list) else [chosen]
+    return data
+
+
+def _row_to_form(lks: dict) -> dict[str, Any]:
+    form = {k: lks.get(k) for k in services.EDITABLE_FIELDS - {"residents"}}
+    for key in services.RESIDENT_KEYS:
+        form[f"residents_{key}"] = (lks.get("residents") or {}).get(key, 0)
+    form["version"] = lks["version"]
+    return form
+
+
+async def _form_dict(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    out: dict[str, Any] = {}
+    for key in form.keys():
+        values = form.getall(key)
+        out[key] = values if key == "services" else values[-1]
+    return out
+
+
+async def _form_page(request: Request, lks: dict | None, form: dict[str, Any], status_code: int = 200, **context: Any) -> Template:
+    context.setdefault("errors", {})
+    context.setdefault("message", None)
+    return page(
+        "registry/form.html", status_code=status_code, lks=lks, form=form, warnings=[],
+        **await _choices(settings_of(request).region), **context,
+    )
+
+
+async def detail_page(request: Request, lks_id: int, status_code: int = 200, **context: Any) -> Template:
+    """The record page of an LKS; ``context`` adds a message or errors."""
+    actor = actor_of(request)
+    lks = await services.read_lks(actor, lks_id)
+    today = utcnow().astimezone(WIB).date()
+    application = await workflow.open_application(lks_id)
+    names = await regions.region_names({lks["kecamatan_code"], lks["kelurahan_code"]})
+    context.setdefault("message", None)
+    context.setdefault("upload_message", None)
+    context.setdefault("errors", {})
+    return page(
+        "registry/detail.html",
+        status_code=status_code,
+        lks=lks,
+        names=names,
+        application=application,
+        actions=workflow.available_actions(actor, lks, application, today),
+        checklist=await documents.checklist(lks, today=today),
+        docs=await documents.list_documents(actor, lks_id, include_superseded=True),
+        history=await workflow.history(actor, lks_id),
+        today=today,
+        can_edit_all=is_staff(actor),
+        max_upload_mb=settings_of(request).max_upload_mb,
+        panels=[p for p in [await provider(actor, lks) for provider in wiring_of(request).hook(LKS_DETAIL_PANELS)] if p],
+        **await _choices(settings_of(request).region),
+        **context,
+    )
+
+
+class LksPages(Controller):
+    path = "/lks"
+    include_in_schema = False
+
+    @get("/", guards=[STAFF_OR_MANAGER])
+    async def index(self, request: Request) -> Template | Redirect:
+        actor = actor_of(request)
+        if actor.role == Role.manager:
+            return Redirect(f"/lks/{actor.lks_id}", status_code=303)
+        params = dict(request.query_params)
+        flt = LksFilter.from_query(params)
+        sort = params.get("sort", "name")
+        result = await services.list_lks(
+            actor, flt, sort=sort, page=_int_param(params.get("page"), 1), per_page=_int_param(params.get("per_page"), 25)
+        )
+        names = await regions.region_names({r["kecamatan_code"] for r in result["items"]} | {r["kelurahan_code"] for r in result["items"]})
+        return page(
+            "registry/list.html",
+            result=result,
+            flt=flt,
+            sort=sort,
+            query=flt.as_query(),
+            names=names,
+            **await _choices(settings_of(request).region),
+        )
+
+    @get("/new", guards=[STAFF])
+    async def new(self, request: Request) -> Template:
+        return await _form_page(request, None, {"kind": "lksa", "legal_entity": True})
+
+    @post("/", guards=[STAFF])
+    async def create(self, request: Request) -> Template | Redirect:
+        form = await _form_dict(request)
+        try:
+            row, warnings = await services.create_lks(actor_of(request), _form_to_data(form), now=utcnow())
+        except DomainError as exc:
+            return await _form_page(request, None, form, exc.status_code, errors=exc.fields, message=exc.message)
+        suffix = "?created=1" + ("&warn=residents" if warnings else "")
+        return Redirect(f"/lks/{row['id']}{suffix}", status_code=303)
+
+    @get("/{lks_id:int}", guards=[STAFF_OR_MANAGER])
+    async def detail(self, request: Request, lks_id: FromPath[int]) -> Template:
+        return await detail_page(request, lks_id)
+
+    @get("/{lks_id:int}/edit", guards=[STAFF_OR_MANAGER])
+    async def edit(self, request: Request, lks_id: FromPath[int]) -> Template:
+        lks = await services.read_lks(actor_of(request), lks_id)
+        return await _form_page(request, lks, _row_to_form(lks))
+
+    @post("/{lks_id:int}/edit", guards=[STAFF_OR_MANAGER])
+    async def update(self, request: Request, lks_id: FromPath[int]) -> Template | Redirect:
+        actor = actor_of(request)
+        lks = await services.read_lks(actor, lks_id)
+        form = await _form_dict(request)
+        data = services.changeable(actor, _form_to_data(form))
+        try:
+            version = int(form.get("version", ""))
+        except ValueError:
+            version = -1
+        try:
+            _row, warnings = await services.update_lks(actor, lks_id, data, version=version, now=utcnow())
+        except NotFound:
+            raise
+        except DomainError as exc:
+            return await _form_page(
+                request, lks, {**_row_to_form(lks), **form}, exc.status_code, errors=exc.fields, message=exc.message
+            )
+        return Redirect(f"/lks/{lks_id}?saved=1" + ("&warn=residents" if warnings else ""), status_code=303)
+
+    @post("/{lks_id:int}/workflow", guards=[STAFF_OR_MANAGER])
+    async def workflow_action(self, request: Request, lks_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Template | Redirect:
+        try:
+            await workflow.transition(actor_of(request), lks_id, data.get("action", ""), reason=data.get("reason", ""), now=utcnow())
+        except NotFound:
+            raise
+        except DomainError as exc:
+            return await detail_page(request, lks_id, status_code=exc.status_code, message=exc.message, errors=exc.fields)
+        return Redirect(f"/lks/{lks_id}?done={data.get('action', '')}", status_code=303)
+
+    @get("/{lks_id:int}/certificate.pdf", guards=[STAFF_OR_MANAGER])
+    async def certificate(self, request: Request, lks_id: FromPath[int]) -> Response[bytes]:
+        lks = await services.read_lks(actor_of(request), lks_id)
+        pdf = await certificate_pdf(lks, settings_of(request).region)
+        filename = f"tanda-daftar-lks-{lks_id}.pdf"
+        return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+# --- JSON API ------------------------------------------------------------------
+
+
+@dataclass
+class TransitionBody:
+    action: str
+    reason: str = ""
+
+
+class LksAPI(Controller):
+    path = "/api/v1/lks"
+    tags = ["lks"]
+
+    @get("/", guards=[STAFF])
+    async def list_lks(
+        self,
+        request: Request,
+        sort: FromQuery[str] = "name",
+        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 25,
+    ) -> dict:
+        """Search (`q`), filter (kecamatan, kelurahan, kind, registration_status,
+        accreditation_status, risk_level, open_incident, documents_missing), sort, page."""
+        flt = LksFilter.from_query(dict(request.query_params))
+        return await services.list_lks(actor_of(request), flt, sort=sort, page=page, per_page=per_page)
+
+    @post("/", guards=[STAFF], status_code=HTTP_201_CREATED)
+    async def create_lks(self, request: Request, data: JSONBody[dict[str, Any]]) -> dict:
+        row, warnings = await services.create_lks(actor_of(request), data, now=utcnow())
+        return {**services.public_lks(row), "warnings": warnings}
+
+    @get("/{lks_id:int}", guards=[STAFF_OR_MANAGER])
+    async def get_lks(self, request: Request, lks_id: FromPath[int]) -> dict:
+        actor = actor_of(request)
+        return services.public_lks(await services.read_lks(actor, lks_id), actor)
+
+    @patch("/{lks_id:int}", guards=[STAFF_OR_MANAGER])
+    async def patch_lks(self, request: Request, lks_id: FromPath[int], data: JSONBody[dict[str, Any]]) -> dict:
+        """Change fields; `version` is required and a stale one gets 409."""
+        version = data.pop("version", None)
+        if not isinstance(version, int):
+            raise ValidationError(_("The current version is required."), fields={"version": _("Required.")})
+        actor = actor_of(request)
+        row, warnings = await services.update_lks(actor, lks_id, data, version=version, now=utcnow())
+        return {**services.public_lks(row, actor), "warnings": warnings}
+
+    @post("/{lks_id:int}/transitions", guards=[STAFF_OR_MANAGER], status_code=HTTP_200_OK)
+    async def transition(self, request: Request, lks_id: FromPath[int], data: JSONBody[TransitionBody]) -> dict:
+        actor = actor_of(request)
+        return services.public_lks(await workflow.transition(actor, lks_id, data.action, reason=data.reason, now=utcnow()), actor)

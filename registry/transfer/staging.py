@@ -1,0 +1,109 @@
+"""Uploaded import files kept between the dry run and the commit (a browser
+cannot send a file twice), in the document storage so that any app
+instance can commit a file another one checked.
+
+The file is stored under ``staging/import/<token>``; a row of
+:class:`StagedImport` holds its token and age. A commit *claims* the file
+by setting ``claimed_at`` in one conditional update, so of two concurrent
+commits of the same token exactly one gets it (the database decides, not
+the storage: S3 has no atomic rename). A file is kept for a day at most;
+storing a new one removes the older ones.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import BinaryIO
+
+import anyio
+import anyio.to_thread
+
+from registry.transfer.tables import StagedImport
+from sigap.db import write_transaction
+from sigap.storage import ObjectNotFound, Storage, StorageError
+
+UPLOAD_TTL = timedelta(days=1)
+PREFIX = "staging/import/"
+_TOKEN_RE = re.compile(r"[0-9a-f]{32}")
+
+
+def storage_key(token: str) -> str:
+    return PREFIX + token
+
+
+def _live(token: str, now: datetime):
+    return (StagedImport.token == token) & (StagedImport.created_at >= now - UPLOAD_TTL)
+
+
+async def purge(storage: Storage, *, now: datetime) -> None:
+    """Remove the files kept longer than a day (never applied, or left behind)."""
+    old = await StagedImport.select(StagedImport.token).where(StagedImport.created_at < now - UPLOAD_TTL)
+    for row in old:
+        await discard(storage, row["token"])
+
+
+async def stage(storage: Storage, content: bytes, *, now: datetime) -> str:
+    """Keep ``content`` for its commit; returns its token. Raises
+    :class:`StorageError` when the storage cannot take it."""
+    await purge(storage, now=now)
+    token = uuid.uuid4().hex
+    # The row first: a file in storage always has a row that purges it.
+    async with write_transaction():
+        await StagedImport.insert(StagedImport(token=token, created_at=now))
+    try:
+        await storage.put(storage_key(token), io.BytesIO(content))
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await discard(storage, token)
+        raise
+    return token
+
+
+async def claim(storage: Storage, token: str, *, now: datetime) -> BinaryIO | None:
+    """Take a kept file for its commit: its content opened for reading
+    (from a worker thread), or None when it is unknown, older than a day or
+    claimed by another commit. Give it back with :func:`release` if the
+    commit fails, or remove it with :func:`discard` once applied."""
+    if not _TOKEN_RE.fullmatch(token or ""):
+        return None
+    async with write_transaction():
+        claimed = await (
+            StagedImport.update({StagedImport.claimed_at: now})
+            .where(_live(token, now) & StagedImport.claimed_at.is_null())
+            .returning(StagedImport.id)
+        )
+    if not claimed:
+        return None
+    try:
+        return await storage.open(storage_key(token))
+    except ObjectNotFound:
+        await discard(storage, token)
+        return None
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await release(token)
+        raise
+
+
+async def release(token: str) -> None:
+    """Give back a claimed file whose commit failed (it can be retried)."""
+    async with write_transaction():
+        await StagedImport.update({StagedImport.claimed_at: None}).where(StagedImport.token == token)
+
+
+async def close(reader: BinaryIO) -> None:
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(reader.close)
+
+
+async def discard(storage: Storage, token: str) -> None:
+    """Remove a kept file (applied, or too old)."""
+    try:
+        await storage.delete(storage_key(token))
+    except StorageError:
+        return  # the row stays: the next purge tries again
+    async with write_transaction():
+        await StagedImport.delete().where(StagedImport.token == token)
