@@ -9,6 +9,8 @@ TABLE_MODULES = [
     "inspections.planning.tables",
     "inspections.incidents.tables",
     "inspections.alerts.tables",
+    "inspections.findings.tables",
+    "inspections.visits.tables",
 ]
 
 APP_CONFIG = AppConfig(

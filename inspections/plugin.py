@@ -8,16 +8,19 @@ from datetime import datetime
 from typing import Any
 
 from inspections.alerts import jobs as alert_jobs
+from inspections.findings.labels import TEMPLATE_GLOBALS as FINDINGS_GLOBALS
 from inspections.incidents import services as incidents
 from inspections.planning import jobs as planning_jobs
 from inspections.planning import services as planning
 from inspections.planning.risk import risk_panel
 from inspections.teams import services as teams
+from inspections.visits.checklists import load_shipped_checklists
+from inspections.visits.labels import TEMPLATE_GLOBALS as VISITS_GLOBALS
 from registry.access import FIELD_ROLES, STAFF_ROLES
 from registry.hooks import LKS_DETAIL_PANELS
 from sigap.i18n import N_, labeller
 from sigap.tables import Role
-from sigap.wiring import DomainPlugin, Wiring
+from sigap.wiring import AFTER_MIGRATE, DomainPlugin, Wiring
 
 # Labels of joint monitoring's choices, for the templates.
 TEMPLATE_GLOBALS = {
@@ -49,7 +52,8 @@ class InspectionsPlugin(DomainPlugin):
         wiring.add_menu(N_("Alerts"), "/alerts", STAFF_ROLES | FIELD_ROLES | {Role.manager}, order=30)
         wiring.add_menu(N_("Incidents"), "/incidents", STAFF_ROLES, order=35)
         wiring.add_menu(N_("Teams"), "/teams", STAFF_ROLES, order=40)
-        wiring.add_template_globals(**TEMPLATE_GLOBALS)
+        wiring.add_template_globals(**TEMPLATE_GLOBALS, **VISITS_GLOBALS, **FINDINGS_GLOBALS)
+        wiring.contribute(AFTER_MIGRATE, load_shipped_checklists)
         wiring.add_job("plan", planning_jobs.plan, hour=1, minute=0)
         wiring.add_job("alerts", alert_jobs.raise_alerts, minute=0)
         wiring.add_job("notify", alert_jobs.notify, minute="*")
@@ -58,8 +62,10 @@ class InspectionsPlugin(DomainPlugin):
 
     def route_handlers(self) -> list[Any]:
         from inspections.alerts.controllers import route_handlers as alerts
+        from inspections.findings.controllers import route_handlers as findings
         from inspections.incidents.controllers import route_handlers as incidents
         from inspections.planning.controllers import route_handlers as planning
         from inspections.teams.controllers import route_handlers as teams
+        from inspections.visits.controllers import route_handlers as visits
 
-        return [*teams, *planning, *incidents, *alerts]
+        return [*teams, *planning, *incidents, *alerts, *visits, *findings]

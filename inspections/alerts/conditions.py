@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from inspections.alerts.services import MANAGER_KINDS, chunks
 from inspections.alerts.tables import Alert, AlertKind
+from inspections.findings.tables import Finding, FindingSeverity
 from inspections.incidents.tables import Incident, Severity
 from inspections.planning.services import (
     ACTIVE_STATUSES,
@@ -22,7 +23,7 @@ from inspections.planning.services import (
     today_wib,
     unregistered_since,
 )
-from inspections.planning.tables import Finding, FindingSeverity, Task, TaskKind, TaskStatus
+from inspections.planning.tables import Task, TaskKind, TaskStatus
 from inspections.teams.services import pick_team, teams_covering
 from registry.tables import (
     AccreditationStatus,

@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inspections.alerts.conditions import INSERT_COLUMNS, Wanted, wanted_alerts
-from inspections.alerts.services import SEVERITY_RANK, chunks, inbox, severity_label, unacknowledged_count
+from inspections.alerts.services import (
+    SEVERITY_RANK,
+    chunks,
+    inbox,
+    severity_label,
+    unacknowledged_count,
+)
 from inspections.alerts.tables import Alert, Notification
 from inspections.incidents.tables import Severity
 from inspections.planning.services import today_wib

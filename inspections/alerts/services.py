@@ -20,7 +20,11 @@ from piccolo.querystring import QueryString
 from inspections.alerts.tables import Alert, AlertAck, AlertKind
 from inspections.incidents.services import SEVERITY_LABELS
 from inspections.incidents.tables import Severity
-from inspections.planning.services import INCIDENT_VISIT_HOURS, TASK_KIND_LABELS, today_wib
+from inspections.planning.services import (
+    INCIDENT_VISIT_HOURS,
+    TASK_KIND_LABELS,
+    today_wib,
+)
 from inspections.teams.services import team_ids_of
 from registry.access import FIELD_ROLES, is_staff
 from registry.documents import type_label

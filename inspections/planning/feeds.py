@@ -13,7 +13,12 @@ import hashlib
 import secrets
 from datetime import date, datetime, timedelta, timezone
 
-from inspections.planning.services import TASK_KIND_LABELS, TASK_STATUS_LABELS, search_tasks, today_wib
+from inspections.planning.services import (
+    TASK_KIND_LABELS,
+    TASK_STATUS_LABELS,
+    search_tasks,
+    today_wib,
+)
 from inspections.planning.tables import CalendarFeed, TaskStatus
 from registry.access import FIELD_ROLES, STAFF_ROLES
 from sigap import audit

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from inspections.findings.tables import Finding
 from inspections.incidents.tables import Incident
 from inspections.planning import risk
 from inspections.planning.services import (
@@ -23,7 +24,7 @@ from inspections.planning.services import (
     today_wib,
     unregistered_since,
 )
-from inspections.planning.tables import Finding, Task, TaskKind, TaskStatus
+from inspections.planning.tables import Task, TaskKind, TaskStatus
 from inspections.teams.services import team_leads, teams_covering
 from registry.tables import Application, Lks
 from sigap.settings import get_settings

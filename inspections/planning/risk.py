@@ -13,9 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from inspections.findings.tables import Finding
 from inspections.incidents.tables import Incident, IncidentSource
 from inspections.planning.services import today_wib
-from inspections.planning.tables import Finding, RiskAssessment, Task, TaskStatus
+from inspections.planning.tables import RiskAssessment, Task, TaskStatus
 from registry.access import is_staff
 from registry.tables import Lks
 from sigap.audit import Actor

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from inspections.planning.tables import Finding, FindingSeverity, Task, TaskKind, TaskStatus, VisitOutcome
-from inspections.teams.services import covers, pick_team, team_ids_of, team_leads, teams_covering, user_names
+from inspections.findings.tables import Finding, FindingSeverity
+from inspections.planning.tables import Task, TaskKind, TaskStatus, VisitOutcome
+from inspections.teams.services import (
+    covers,
+    pick_team,
+    team_ids_of,
+    team_leads,
+    teams_covering,
+    user_names,
+)
 from registry.access import FIELD_ROLES, is_staff
 from registry.tables import Lks, RegistrationStatus, StatusChange
 from sigap import audit

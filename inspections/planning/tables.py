@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from enum import Enum
 
-from piccolo.columns import JSON, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -57,23 +66,6 @@ class Task(Table, tablename="inspections_task"):
     updated_at = Timestamptz()
     done_at = Timestamptz(null=True, default=None, index=True)
     version = Integer(default=1)
-
-
-class FindingSeverity(str, Enum):
-    minor = "minor"
-    major = "major"
-    critical = "critical"
-
-
-class Finding(Table, tablename="inspections_finding"):
-    lks = ForeignKey(references=Lks, on_delete=OnDelete.cascade, index=True)
-    task = ForeignKey(references=Task, null=True, default=None, on_delete=OnDelete.set_null)
-    severity = Varchar(length=8, choices=FindingSeverity, index=True)
-    description = Text()
-    due_on = Date(index=True)
-    status = Varchar(length=8, default="open", index=True)  # open / closed
-    created_at = Timestamptz()
-    closed_at = Timestamptz(null=True, default=None)
 
 
 class RiskAssessment(Table, tablename="inspections_risk"):

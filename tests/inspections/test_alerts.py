@@ -17,9 +17,10 @@ import pytest
 from inspections.alerts import services as alerts
 from inspections.alerts.jobs import raise_alerts
 from inspections.alerts.tables import Alert, AlertAck
+from inspections.findings.tables import Finding
 from inspections.incidents import services as incidents
 from inspections.planning import services as planning
-from inspections.planning.tables import Finding, Task
+from inspections.planning.tables import Task
 from inspections.teams import services as teams
 from registry.tables import Document, Lks
 from sigap.audit import Actor

@@ -20,7 +20,6 @@ from tests.conftest import csrf_token, form, login, password_for
 from tests.inspections.test_tasks import DESCRIPTION, make_world
 
 
-
 def today_wib() -> date:
     return datetime.now(timezone.utc).astimezone(WIB).date()
 

@@ -22,8 +22,8 @@ from inspections.alerts.tables import Alert, Notification
 from inspections.incidents import services as incidents
 from inspections.planning.tables import Task
 from inspections.teams import services as teams
-from sigap import mail
 from registry.tables import Lks
+from sigap import mail
 from sigap.audit import Actor
 from sigap.i18n import WIB
 from sigap.settings import Settings, get_settings, set_settings

@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from inspections.findings.tables import Finding
 from inspections.incidents import services as incidents
 from inspections.planning import jobs, risk
 from inspections.planning import services as planning
-from inspections.planning.tables import Finding, RiskAssessment, Task
+from inspections.planning.tables import RiskAssessment, Task
 from inspections.teams import services as teams
 from registry.tables import Lks
 from sigap.audit import Actor

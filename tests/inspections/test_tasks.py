@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from inspections.findings.tables import Finding
 from inspections.incidents import services as incidents
 from inspections.planning import services as planning
 from inspections.planning.services import search_tasks
-from inspections.planning.tables import Finding, Task
+from inspections.planning.tables import Task
 from inspections.teams import services as teams
 from sigap.audit import Actor
 from sigap.i18n import WIB

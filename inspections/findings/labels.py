@@ -1,0 +1,3 @@
+"""Labels of the findings' choices, for the templates."""
+
+TEMPLATE_GLOBALS: dict = {}

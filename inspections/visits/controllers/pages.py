@@ -1,0 +1,3 @@
+"""(being built)"""
+
+route_handlers: list = []

@@ -1,0 +1,3 @@
+"""Labels of the visit report's choices, for the templates."""
+
+TEMPLATE_GLOBALS: dict = {}
