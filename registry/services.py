@@ -24,7 +24,7 @@ from registry.access import get_lks, is_staff
 from registry.tables import AccreditationStatus, Lks, LksKind, RegistrationStatus, RiskLevel
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import is_sqlite, write_transaction
+from sigap.db import contains, is_sqlite, write_transaction
 from sigap.errors import Conflict, Forbidden, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.settings import get_settings
@@ -378,7 +378,7 @@ def _search(query, words: list[str]):
     3+ characters; shorter words, which it cannot index, by LIKE)."""
     if not is_sqlite():
         for word in words:
-            query = query.where(Lks.search_text.like(f"%{word}%"))
+            query = query.where(contains(Lks.search_text, word))
         return query
     indexed = [w for w in words if len(w) >= FTS_MIN_LENGTH]
     if indexed:
@@ -388,7 +388,7 @@ def _search(query, words: list[str]):
         )
     for word in words:
         if len(word) < FTS_MIN_LENGTH:
-            query = query.where(Lks.search_text.like(f"%{word}%"))
+            query = query.where(contains(Lks.search_text, word))
     return query
 
 

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import anyio.to_thread
 from argon2 import PasswordHasher
@@ -20,10 +21,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sigap import audit
 from sigap.audit import Actor
 from sigap.db import icontains, write_transaction
-from sigap.errors import Conflict, Forbidden, InvalidCredentials, NotFound, Throttled, ValidationError
+from sigap.errors import (
+    Conflict,
+    Forbidden,
+    InvalidCredentials,
+    NotFound,
+    Throttled,
+    ValidationError,
+)
 from sigap.i18n import N_, _, format_datetime
 from sigap.settings import Settings, get_settings
-from sigap.tables import LoginAttempt, Role, User
+from sigap.tables import ApiToken, LoginAttempt, Role, User
 
 ROLE_LABELS = {
     Role.admin: N_("Administrator"),
@@ -282,10 +290,9 @@ async def update_user(
     return after
 
 
-async def set_password(actor: Actor, user_id: int, password: str, *, now: datetime, current_password: str | None = None) -> None:
-    """Reset (admin) or change (own, with the current password) a password.
-    Every existing session of the account ends."""
-    user = await get_user(user_id)
+async def _new_password_hash(user: dict, password: str, current_password: str | None) -> str:
+    """Check a new password (and the current one, for an own change) and hash
+    it, before anything is written."""
     if current_password is not None and not await verify_password(user["password_hash"], current_password):
         raise ValidationError(
             _("The current password is not correct."), fields={"current_password": _("Not correct.")}
@@ -293,7 +300,10 @@ async def set_password(actor: Actor, user_id: int, password: str, *, now: dateti
     problems = password_problems(password, user["username"])
     if problems:
         raise ValidationError(" ".join(problems), fields={"password": " ".join(problems)})
-    password_hash = await hash_password(password)
+    return await hash_password(password)
+
+
+async def _store_password(actor: Actor, user_id: int, password_hash: str, *, now: datetime) -> None:
     async with write_transaction():
         await User.update(
             {
@@ -305,6 +315,41 @@ async def set_password(actor: Actor, user_id: int, password: str, *, now: dateti
         ).where(User.id == user_id)
         action = "user.password_change" if actor.user_id == user_id else "user.password_reset"
         await audit.record(actor, action, "user", user_id, now=now)
+        await _revoke_tokens(actor, user_id, now=now, reason=action)
+
+
+async def set_password(actor: Actor, user_id: int, password: str, *, now: datetime, current_password: str | None = None) -> None:
+    """Reset (admin) or change (own, with the current password) a password.
+    Every existing session and API token of the account ends."""
+    password_hash = await _new_password_hash(await get_user(user_id), password, current_password)
+    await _store_password(actor, user_id, password_hash, now=now)
+
+
+async def update_account(
+    actor: Actor,
+    user_id: int,
+    *,
+    version: int,
+    now: datetime,
+    profile: dict[str, Any],
+    is_active: bool | None = None,
+    password: str | None = None,
+    lks_exists: LksCheck | None = None,
+) -> dict:
+    """Profile, role, activation and password in one go: everything is
+    checked first and written in one transaction, so a bad password changes
+    nothing else."""
+    password_hash = None
+    if password is not None:
+        password_hash = await _new_password_hash(await get_user(user_id), password, None)
+    async with write_transaction():
+        row = await update_user(actor, user_id, version=version, now=now, lks_exists=lks_exists, **profile)
+        if is_active is not None:
+            row = await set_active(actor, user_id, is_active, now=now)
+        if password_hash is not None:
+            await _store_password(actor, user_id, password_hash, now=now)
+            row = await get_user(user_id)
+    return row
 
 
 async def set_active(actor: Actor, user_id: int, active: bool, *, now: datetime) -> dict:
@@ -323,6 +368,8 @@ async def set_active(actor: Actor, user_id: int, active: bool, *, now: datetime)
             }
         ).where(User.id == user_id)
         after = await get_user(user_id)
+        if not active:
+            await _revoke_tokens(actor, user_id, now=now, reason="user.deactivate")
         await audit.record(
             actor,
             "user.activate" if active else "user.deactivate",
@@ -333,6 +380,18 @@ async def set_active(actor: Actor, user_id: int, active: bool, *, now: datetime)
             after=public_user(after),
         )
     return after
+
+
+async def _revoke_tokens(actor: Actor, user_id: int, *, now: datetime, reason: str) -> None:
+    """A new password or a deactivation ends the account's API tokens too
+    (a tablet signs in again and makes a new one); reactivating an account
+    does not bring them back. Runs inside the caller's transaction."""
+    revoked = await ApiToken.update({ApiToken.revoked_at: now, ApiToken.revoked_by: actor.user_id}).where(
+        (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
+    ).returning(ApiToken.id)
+    if revoked:
+        await audit.record(actor, "token.revoke_all", "user", user_id, now=now,
+                           after={"tokens": len(revoked), "because": reason})
 
 
 async def set_locale(actor: Actor, user_id: int, locale: str, *, now: datetime) -> None:

@@ -21,6 +21,7 @@ from sigap.domains import default_plugins
 from sigap.logs import configure_logging
 from sigap.sessions import make_store
 from sigap.settings import PROJECT_ROOT, Settings, get_settings, set_settings
+from sigap.security import no_store_for_signed_in, security_headers
 from sigap.static import StaticFiles
 from sigap.storage import make_storage
 from sigap.wiring import DomainPlugin, Wiring
@@ -112,6 +113,8 @@ def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | N
         state=State({"settings": settings, "session_store": session_store, "storage": storage, "wiring": wiring}),
         compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=1024, exclude=NOT_COMPRESSED),
         middleware=[RequestContextMiddleware, AuthMiddleware, CSRFCookieMiddleware],
+        response_headers=security_headers(https=settings.cookie_secure),
+        before_send=[no_store_for_signed_in],
         guards=[token_guard, csrf_guard],
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(templates)

@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
@@ -175,12 +176,27 @@ def is_sqlite() -> bool:
     return isinstance(get_engine(), SQLiteEngine)
 
 
+def _like_literal(text: str) -> str:
+    """``text`` inside a LIKE pattern, matched as typed: ``%`` and ``_`` (and
+    the escape character itself) are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains(column, text: str, *, ignore_case: bool = False):
+    """``column`` contains ``text`` literally (a search for "%" finds a "%",
+    not everything). PostgreSQL's LIKE escapes with a backslash by default
+    (and its trigram index serves it); SQLite needs an ESCAPE clause.
+    SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE."""
+    pattern = f"%{_like_literal(text)}%"
+    if not is_sqlite():
+        return column.ilike(pattern) if ignore_case else column.like(pattern)
+    name = f'"{column._meta.table._meta.tablename}"."{column._meta.db_column_name}"'
+    return WhereRaw(name + " LIKE {} ESCAPE '\\'", pattern)
+
+
 def icontains(column, text: str):
-    """Case-insensitive "contains" on both engines (SQLite's LIKE already
-    ignores ASCII case; PostgreSQL needs ILIKE). ``%`` and ``_`` typed by a
-    user act as wildcards: harmless in a search box."""
-    pattern = f"%{text}%"
-    return column.like(pattern) if is_sqlite() else column.ilike(pattern)
+    """Case-insensitive :func:`contains`."""
+    return contains(column, text, ignore_case=True)
 
 
 async def insert_many(

@@ -153,23 +153,16 @@ class UsersAPI(Controller):
     async def update_user(self, request: Request, user_id: FromPath[int], data: JSONBody[UserPatchBody]) -> dict:
         """Change profile or role (``version`` required: a stale one gets 409),
         activate or deactivate, or reset the password."""
-        actor, now = actor_of(request), utcnow()
-        row = await accounts.update_user(
-            actor,
+        row = await accounts.update_account(
+            actor_of(request),
             user_id,
             version=data.version,
-            now=now,
-            full_name=data.full_name,
-            email=data.email,
-            role=data.role,
-            lks_id=data.lks_id,
+            now=utcnow(),
+            profile={"full_name": data.full_name, "email": data.email, "role": data.role, "lks_id": data.lks_id},
+            is_active=data.is_active,
+            password=data.password,
             lks_exists=wiring_of(request).first(LKS_EXISTS),
         )
-        if data.is_active is not None:
-            row = await accounts.set_active(actor, user_id, data.is_active, now=now)
-        if data.password is not None:
-            await accounts.set_password(actor, user_id, data.password, now=now)
-            row = await accounts.get_user(user_id)
         return accounts.public_user(row)
 
 

@@ -172,6 +172,19 @@ def test_search_is_case_and_accent_insensitive(client, make_user, register):
     assert names(client, "q=kenanga") == ["LKSA Cahaya Hati"]  # address
 
 
+def test_search_takes_percent_and_underscore_literally(client, make_user, register, make_lks):
+    """``%`` and ``_`` are what the user typed, not wildcards that match
+    everything (short words go through LIKE on both databases)."""
+    make_lks("Rumah 100% Ceria_Anak")
+    make_user("petugas", "staff")
+    login(client, "petugas")
+    assert names(client, "q=%25") == ["Rumah 100% Ceria_Anak"]
+    assert names(client, "q=_") == ["Rumah 100% Ceria_Anak"]
+    assert names(client, "q=a_a") == ["Rumah 100% Ceria_Anak"]
+    assert names(client, "q=a%25a") == []
+    assert names(client, "q=%5C") == []  # a lone backslash is a character too
+
+
 def test_filters_sort_and_pages(client, make_user, register, call, make_lks):
     make_user("petugas", "staff")
     login(client, "petugas")

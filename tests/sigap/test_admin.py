@@ -97,6 +97,23 @@ def test_api_patch_stale_version_gets_409(client, make_user, call):
     assert r.status_code == 400
 
 
+def test_api_patch_is_all_or_nothing(client, make_user, call):
+    """A valid name, a deactivation and a weak password in one PATCH: the
+    password is refused and nothing else changed either."""
+    make_user("adm", "admin")
+    rina = make_user("rina", "staff")
+    login(client, "adm")
+    h = {"X-CSRFToken": csrf_token(client)}
+    r = client.patch(f"/api/v1/users/{rina['id']}", headers=h, json={
+        "version": rina["version"], "full_name": "Nama Baru", "is_active": False, "password": "pendek"})
+    assert r.status_code == 422 and "password" in r.json()["fields"]
+    row = call(User.select(User.full_name, User.is_active, User.version).where(User.id == rina["id"]).first().run)
+    assert (row["full_name"], row["is_active"], row["version"]) == (rina["full_name"], True, rina["version"])
+    r = client.patch(f"/api/v1/users/{rina['id']}", headers=h, json={
+        "version": rina["version"], "full_name": "Nama Baru", "is_active": False, "password": "Sandi-Yang-Kuat-2026"})
+    assert r.status_code == 200 and r.json()["full_name"] == "Nama Baru" and r.json()["is_active"] is False
+
+
 def test_deactivation_ends_sessions_and_is_audited(client, make_user, call):
     make_user("adm", "admin")
     rina = make_user("rina", "staff")

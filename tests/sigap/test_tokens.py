@@ -137,3 +137,27 @@ def test_api_login_with_token_password_is_not_a_thing(client, make_user):
     r = client.post("/api/v1/auth/login", json={"username": "budi", "password": raw})
     assert r.status_code == 401
     assert client.post("/api/v1/auth/login", json={"username": "budi", "password": password_for("budi")}).status_code == 200
+
+
+def test_a_new_password_or_a_deactivation_ends_the_tokens(client, make_user, call):
+    """Decided: a password change (own or reset by an admin) and a
+    deactivation revoke every API token of the account; reactivating the
+    account does not bring them back (its tablet makes a new token)."""
+    admin = make_user("admin1", "admin")
+    budi = make_user("budi", "inspector")
+    login(client, "budi")
+    first = new_token(client)["token"]
+    form(client, "/account/password", {"current_password": password_for("budi"),
+                                      "password": "Kunjungan-Baru-2026", "password_confirm": "Kunjungan-Baru-2026"})
+    client.cookies.clear()
+    assert client.get("/api/v1/auth/me", headers=bearer(first)).status_code == 401
+
+    second, _row = call(tokens.create_token, Actor(user_id=budi["id"], username="budi", role=Role.inspector), name="tablet", now=datetime.now(timezone.utc))
+    admin_actor = Actor(user_id=admin["id"], username="admin1", role=Role.admin)
+    call(accounts.set_active, admin_actor, budi["id"], False, now=datetime.now(timezone.utc))
+    call(accounts.set_active, admin_actor, budi["id"], True, now=datetime.now(timezone.utc))
+    assert client.get("/api/v1/auth/me", headers=bearer(second)).status_code == 401
+    revoked = call(ApiToken.select(ApiToken.revoked_at, ApiToken.revoked_by).where(ApiToken.user == budi["id"]).run)
+    assert len(revoked) == 2 and all(r["revoked_at"] for r in revoked)
+    events = call(AuditEvent.select(AuditEvent.action).where(AuditEvent.action == "token.revoke_all").run)
+    assert len(events) == 2
