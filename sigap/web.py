@@ -9,6 +9,7 @@ import logging
 import re
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -300,6 +301,18 @@ def current_user(request: Request) -> CurrentUser:
 
 def page(template_name: str, status_code: int = 200, **context: Any) -> Template:
     return Template(template_name=template_name, context=context, status_code=status_code)
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """``Content-Disposition`` for any file name (RFC 6266/5987): the
+    original name, UTF-8 and percent-encoded, in ``filename*``, and an ASCII
+    stand-in in ``filename`` for old clients ("–" becomes "-", "é" "e",
+    what has no ASCII form "_"). A header must be Latin-1; a raw "–" in it
+    made every download of that document fail."""
+    folded = unicodedata.normalize("NFKD", filename.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'"))
+    ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in folded if not unicodedata.combining(ch))
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def safe_next(target: str | None) -> str:

@@ -19,7 +19,7 @@ from registry.controllers.lks import detail_page
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import _
 from sigap.storage import iter_reader
-from sigap.web import actor_of, settings_of, utcnow
+from sigap.web import actor_of, content_disposition, settings_of, utcnow
 
 
 async def _upload_from_form(request: Request, lks_id: int, form: Any) -> tuple[dict, bool]:
@@ -54,7 +54,7 @@ async def _download(request: Request, document_id: int) -> Stream:
         iter_reader(reader),
         media_type=row["content_type"],
         headers={
-            "Content-Disposition": f'attachment; filename="{row["filename"]}"',
+            "Content-Disposition": content_disposition(row["filename"]),
             "Content-Length": str(row["size"]),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
+from litestar.params import (
+    FromPath,
+    FromQuery,
+    JSONBody,
+    QueryParameter,
+    URLEncodedBody,
+)
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -17,13 +23,22 @@ from registry import documents, regions, services, workflow
 from registry.access import is_staff
 from registry.certificate import certificate_pdf
 from registry.controllers.guards import STAFF, STAFF_OR_MANAGER
-from registry.hooks import LKS_DETAIL_PANELS
-from registry.labels import ACCREDITATION_LABELS, KIND_LABELS, RISK_LABELS, STATUS_LABELS
+from registry.hooks import (
+    FIELD_VERIFICATION_STARTED,
+    LKS_DETAIL_PANELS,
+    REGISTRATION_APPROVAL_CHECKS,
+)
+from registry.labels import (
+    ACCREDITATION_LABELS,
+    KIND_LABELS,
+    RISK_LABELS,
+    STATUS_LABELS,
+)
 from registry.services import LksFilter
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import WIB, _, choices
 from sigap.tables import Role
-from sigap.web import actor_of, page, settings_of, utcnow
+from sigap.web import actor_of, content_disposition, page, settings_of, utcnow
 from sigap.wiring import wiring_of
 
 
@@ -191,7 +206,7 @@ class LksPages(Controller):
     @post("/{lks_id:int}/workflow", guards=[STAFF_OR_MANAGER])
     async def workflow_action(self, request: Request, lks_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Template | Redirect:
         try:
-            await workflow.transition(actor_of(request), lks_id, data.get("action", ""), reason=data.get("reason", ""), now=utcnow())
+            await _transition(request, lks_id, data.get("action", ""), data.get("reason", ""))
         except NotFound:
             raise
         except DomainError as exc:
@@ -203,10 +218,20 @@ class LksPages(Controller):
         lks = await services.read_lks(actor_of(request), lks_id)
         pdf = await certificate_pdf(lks, settings_of(request).region)
         filename = f"tanda-daftar-lks-{lks_id}.pdf"
-        return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
+        return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": content_disposition(filename, inline=True)})
 
 
 # --- JSON API ------------------------------------------------------------------
+
+
+async def _transition(request: Request, lks_id: int, action: str, reason: str) -> dict:
+    """A workflow action with the checks and reactions other domains add."""
+    wiring = wiring_of(request)
+    return await workflow.transition(
+        actor_of(request), lks_id, action, reason=reason, now=utcnow(),
+        approval_checks=wiring.hook(REGISTRATION_APPROVAL_CHECKS),
+        verification_started=wiring.hook(FIELD_VERIFICATION_STARTED),
+    )
 
 
 @dataclass
@@ -254,5 +279,4 @@ class LksAPI(Controller):
 
     @post("/{lks_id:int}/transitions", guards=[STAFF_OR_MANAGER], status_code=HTTP_200_OK)
     async def transition(self, request: Request, lks_id: FromPath[int], data: JSONBody[TransitionBody]) -> dict:
-        actor = actor_of(request)
-        return services.public_lks(await workflow.transition(actor, lks_id, data.action, reason=data.reason, now=utcnow()), actor)
+        return services.public_lks(await _transition(request, lks_id, data.action, data.reason), actor_of(request))

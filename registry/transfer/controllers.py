@@ -18,7 +18,7 @@ from registry.transfer.planning import CREATE, REJECTED, UNCHANGED, UPDATE
 from sigap.errors import DomainError, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, _, choices
 from sigap.tables import Role
-from sigap.web import actor_of, page, requires, settings_of, utcnow
+from sigap.web import actor_of, content_disposition, page, requires, settings_of, utcnow
 
 # What the report pages call each outcome, before and after the commit.
 PLANNED_LABELS = {
@@ -69,7 +69,7 @@ def _import_page(request: Request, mode: str, status_code: int = 200, **context:
 
 def _download_headers(filename: str) -> dict[str, str]:
     return {
-        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Disposition": content_disposition(filename),
         "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff",
     }

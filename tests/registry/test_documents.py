@@ -282,6 +282,29 @@ def test_upload_and_download_over_http(client, http_storage, make_user, make_lks
     assert r.status_code == 422 and "Jenis berkas ini tidak diterima" in r.text
 
 
+@pytest.mark.parametrize("name", [
+    "Akta – Yayasan.pdf", "SK Kemenkumham ’Kasih’.pdf", "許可証.pdf", "Foto panti 😀.pdf", 'Nama "kutip" \\ miring.pdf',
+])
+def test_any_file_name_can_be_downloaded_again(client, make_user, make_lks, name):
+    """A name with a dash, a curly quote, CJK or an emoji is kept as typed
+    and sent in ``filename*`` (RFC 6266); the ``filename`` stand-in is ASCII."""
+    from urllib.parse import unquote
+
+    make_user("petugas", "staff")
+    lks = make_lks()
+    login(client, "petugas")
+    r = client.post(f"/api/v1/lks/{lks['id']}/documents", files={"file": (name, pdf_bytes(), "application/pdf")},
+                    data={"doc_type": "npwp"}, headers={"X-CSRFToken": csrf_token(client)})
+    assert r.status_code == 201, r.text
+    stored = r.json()["filename"]
+    for url in (f"/api/v1/documents/{r.json()['id']}/content", f"/documents/{r.json()['id']}/content"):
+        got = client.get(url)
+        assert got.status_code == 200 and got.content == pdf_bytes()
+        header = got.headers["content-disposition"]
+        header.encode("ascii")  # nothing outside ASCII on the wire
+        assert unquote(header.split("filename*=UTF-8''", 1)[1]) == stored
+
+
 def test_missing_file_or_type_is_a_clear_422(client, make_user, make_lks):
     make_user("petugas", "staff")
     lks = make_lks()

@@ -22,7 +22,7 @@ from inspections.teams.services import team_choices
 from inspections.web import FIELD_OR_STAFF, NO_STORE, int_field
 from sigap.errors import DomainError, NotFound
 from sigap.i18n import _, format_date, get_locale
-from sigap.web import actor_of, page, settings_of, utcnow
+from sigap.web import actor_of, content_disposition, page, settings_of, utcnow
 
 CALENDAR_LIMIT = 3000
 CALENDAR_CELL_MAX = 4  # tasks shown in a day cell before "+n more"
@@ -164,6 +164,6 @@ class CalendarFeedRoute(Controller):
         return Response(
             body.encode(),
             media_type="text/calendar; charset=utf-8",
-            headers={"Content-Disposition": 'inline; filename="sigap.ics"', "Cache-Control": "private, no-store",
+            headers={"Content-Disposition": content_disposition("sigap.ics", inline=True), "Cache-Control": "private, no-store",
                      "X-Content-Type-Options": "nosniff"},
         )
