@@ -79,8 +79,27 @@ class Checked:
     warnings: list[str] = field(default_factory=list)
 
 
+MAX_COUNT = 100_000  # no LKS has more places, residents or staff than this
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value: Any, name: str, errors: dict[str, str], *, max_length: int) -> str:
+    """One line of text, spaces collapsed. Control characters (a stray
+    ``\\x01`` breaks every spreadsheet export later) and overlong text are
+    refused with a message, never cut or stored."""
+    text = " ".join(str(value or "").split())
+    if CONTROL_CHARS.search(text):
+        errors[name] = _("Remove the invisible control characters from this text.")
+    elif len(text) > max_length:
+        errors[name] = _("At most %(n)s characters (this has %(len)s).", n=max_length, len=len(text))
+    return text
+
+
 def _int(value: Any, name: str, errors: dict[str, str], *, minimum: int = 0) -> int:
     if value in (None, ""):
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        errors[name] = _("Enter a whole number.")
         return 0
     try:
         number = int(str(value).strip())
@@ -89,6 +108,9 @@ def _int(value: Any, name: str, errors: dict[str, str], *, minimum: int = 0) -> 
         return 0
     if number < minimum:
         errors[name] = _("Must be %(n)s or more.", n=minimum)
+    elif number > MAX_COUNT:
+        errors[name] = _("Must be %(n)s or less.", n=MAX_COUNT)
+        return 0
     return number
 
 
@@ -123,8 +145,8 @@ async def check_fields(data: dict[str, Any], *, current: dict | None, today: dat
     values: dict[str, Any] = {}
     warnings: list[str] = []
 
-    name = " ".join(str(merged.get("name") or "").split())
-    if not 3 <= len(name) <= 200:
+    name = _text(merged.get("name"), "name", errors, max_length=200)
+    if "name" not in errors and len(name) < 3:
         errors["name"] = _("Enter the LKS name (3 to 200 characters).")
     values["name"] = name
 
@@ -137,7 +159,7 @@ async def check_fields(data: dict[str, Any], *, current: dict | None, today: dat
     legal = legal if isinstance(legal, bool) else str(legal).lower() in {"1", "true", "on", "yes", "ya"}
     values["legal_entity"] = legal
     for key in ("yayasan_name", "akta_number", "sk_kemenkumham_number", "address", "head_name"):
-        values[key] = " ".join(str(merged.get(key) or "").split())[:200 if key != "address" else 500]
+        values[key] = _text(merged.get(key), key, errors, max_length=500 if key == "address" else 200)
     if legal and not values["yayasan_name"]:
         errors["yayasan_name"] = _("Enter the foundation's name, or mark the LKS as not a legal entity.")
     values["akta_date"] = _date(merged.get("akta_date"), "akta_date", errors)
@@ -189,6 +211,9 @@ async def check_fields(data: dict[str, Any], *, current: dict | None, today: dat
             raw_residents = json.loads(raw_residents or "{}")
         except ValueError:
             raw_residents = {}
+    if not isinstance(raw_residents, dict):
+        errors["residents"] = _("Give the residents as counts by sex and age group.")
+        raw_residents = {}
     residents = {}
     for key in RESIDENT_KEYS:
         residents[key] = _int(raw_residents.get(key), f"residents_{key}", errors)
@@ -211,6 +236,9 @@ async def check_fields(data: dict[str, Any], *, current: dict | None, today: dat
             services = json.loads(services) if services.startswith("[") else [s for s in services.split(",") if s]
         except ValueError:
             services = []
+    if not isinstance(services, list) or not all(isinstance(s, str) for s in services):
+        errors["services"] = _("Choose services from the list.")
+        services = []
     unknown = [s for s in services if s not in SERVICES]
     if unknown:
         errors["services"] = _("Unknown service: %(names)s.", names=", ".join(map(str, unknown)))

@@ -312,6 +312,8 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     folded = unicodedata.normalize("NFKD", filename.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'"))
     ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in folded if not unicodedata.combining(ch))
     kind = "inline" if inline else "attachment"
+    if ascii_name == filename:  # plain ASCII: the simple form says it all
+        return f'{kind}; filename="{filename}"'
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 

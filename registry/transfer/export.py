@@ -117,9 +117,14 @@ async def csv_chunks(rows: AsyncIterable[dict], names: dict[str, str]) -> AsyncI
 
 def _xlsx_cells(sheet, values: list[Any]) -> list[Any]:
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     out = []
     for value in values:
+        if isinstance(value, str):
+            # Input refuses control characters; rows stored before that rule
+            # (or by hand) must still not break the office's whole export.
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         if isinstance(value, date):
             cell = WriteOnlyCell(sheet, value=value)
             cell.number_format = "yyyy-mm-dd"

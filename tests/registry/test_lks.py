@@ -51,6 +51,28 @@ def test_validation_messages_in_indonesian(call):
     assert call(Lks.count().run) == 0
 
 
+def test_odd_values_get_a_message_and_store_nothing(call):
+    """Control characters, overlong text and wrong JSON types are refused
+    next to their field; nothing is stored and nothing is cut."""
+    cases = {
+        "name": ({"name": "LKSA \x01 Kasih"}, "karakter kontrol"),
+        "head_name": ({"head_name": "Ibu \x1b Sri"}, "karakter kontrol"),
+        "address": ({"address": "Jl. " + "Melati " * 80}, "paling banyak 500"),
+        "yayasan_name": ({"yayasan_name": "Y" * 201}, "paling banyak 200"),
+        "capacity": ({"capacity": 10**20}, "atau kurang"),
+        "staff_other": ({"staff_other": 1.5}, "bilangan bulat"),
+        "residents": ({"residents": [1, 2]}, "kelompok umur"),
+        "services": ({"services": [{}]}, "daftar"),
+    }
+    for field, (data, text) in cases.items():
+        errors = fields_of(call, data)
+        assert field in errors, (field, errors)
+        assert text.lower() in errors[field].lower(), (field, errors[field])
+    assert fields_of(call, {"services": 5}).keys() == {"services"}
+    assert fields_of(call, {"residents": 5}).keys() == {"residents"}
+    assert call(Lks.count().run) == 0
+
+
 def test_valid_npwp_phone_coordinates_are_normalized(call):
     row, warnings = call(
         services.create_lks,
