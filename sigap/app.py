@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
@@ -19,20 +19,21 @@ from litestar.template.config import TemplateConfig
 from sigap import db, i18n
 from sigap.domains import default_plugins
 from sigap.logs import configure_logging
+from sigap.security import no_store_for_signed_in, security_headers
 from sigap.sessions import make_store
 from sigap.settings import PROJECT_ROOT, Settings, get_settings, set_settings
-from sigap.security import no_store_for_signed_in, security_headers
 from sigap.static import StaticFiles
 from sigap.storage import make_storage
-from sigap.wiring import DomainPlugin, Wiring
 from sigap.web import (
     AuthMiddleware,
     CSRFCookieMiddleware,
     RequestContextMiddleware,
+    bounded_numbers,
     csrf_guard,
     error_handler,
     token_guard,
 )
+from sigap.wiring import DomainPlugin, Wiring
 
 log = logging.getLogger("sigap")
 
@@ -115,7 +116,7 @@ def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | N
         middleware=[RequestContextMiddleware, AuthMiddleware, CSRFCookieMiddleware],
         response_headers=security_headers(https=settings.cookie_secure),
         before_send=[no_store_for_signed_in],
-        guards=[token_guard, csrf_guard],
+        guards=[token_guard, bounded_numbers, csrf_guard],
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(templates)
         ),

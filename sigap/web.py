@@ -22,6 +22,7 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
+    NotFoundException,
     PermissionDeniedException,
     ValidationException,
 )
@@ -32,7 +33,7 @@ from litestar.utils.scope.state import ScopeState
 
 from sigap import tokens
 from sigap.audit import Actor
-from sigap.errors import DomainError, Throttled
+from sigap.errors import DomainError, Throttled, ValidationError
 from sigap.i18n import DEFAULT_LOCALE, N_, _, normalize_locale, set_locale
 from sigap.logs import request_id_var
 from sigap.sessions import COOKIE_NAME, SessionStore, needs_extension
@@ -246,6 +247,23 @@ def token_guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     """App-wide: a request with a bad ``Authorization`` header gets 401."""
     if connection.scope.get("auth") == "invalid_token":
         raise NotAuthorizedException(detail="invalid_token")
+
+
+ID_MAX = 2**31 - 1  # ids are SERIAL (32-bit) on PostgreSQL
+_BIG_NUMBER = re.compile(r"[+-]?\d{10,}")
+
+
+def bounded_numbers(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """App-wide: a number in the path or the query beyond what the database
+    columns hold (32-bit ids on PostgreSQL) is refused here, before it
+    reaches the driver (which would fail with OverflowError). An id that
+    large cannot exist: 404; a page number or filter: 422 naming it."""
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not -ID_MAX <= value <= ID_MAX:
+            raise NotFoundException()
+    for name, value in connection.query_params.items():
+        if _BIG_NUMBER.fullmatch(value.strip()) and abs(int(value)) > ID_MAX:
+            raise ValidationError(_("This number is too large."), fields={name: _("This number is too large.")})
 
 
 async def csrf_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

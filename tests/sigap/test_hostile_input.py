@@ -1,0 +1,43 @@
+"""Odd input never answers 500: numbers beyond 64 bits in paths and
+queries are refused before they reach the database driver."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import login
+
+HUGE = "99999999999999999999"
+INT64_PLUS_ONE = "9223372036854775808"
+
+
+@pytest.mark.parametrize("path", [
+    f"/api/v1/lks/{HUGE}", f"/lks/{HUGE}", f"/api/v1/documents/{HUGE}/content", f"/api/v1/users/{INT64_PLUS_ONE}",
+    f"/tasks/{HUGE}", f"/incidents/{HUGE}", f"/api/v1/tasks/{HUGE}",
+])
+def test_ids_beyond_64_bits_are_not_found(client, make_user, path):
+    make_user("adm", "admin")
+    login(client, "adm")
+    r = client.get(path)
+    assert r.status_code == 404, (path, r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("query", [
+    f"page={INT64_PLUS_ONE}", f"page=-{HUGE}", f"per_page={HUGE}", f"before={HUGE}", f"team={HUGE}",
+])
+def test_numbers_beyond_64_bits_in_queries_get_a_message(client, make_user, query):
+    make_user("adm", "admin")
+    login(client, "adm")
+    for path in ("/api/v1/lks", "/api/v1/audit", "/api/v1/tasks"):
+        r = client.get(f"{path}?{query}")
+        assert r.status_code == 422, (path, query, r.status_code, r.text[:200])
+        name = query.split("=")[0]
+        assert r.json()["fields"][name] == "Angka ini terlalu besar."
+
+
+def test_ids_at_and_past_the_column_limit_are_a_plain_not_found(client, make_user):
+    make_user("adm", "admin")
+    login(client, "adm")
+    for lks_id in (2**31 - 1, 2**31, 2**63 - 1):
+        assert client.get(f"/api/v1/lks/{lks_id}").status_code == 404
+    assert client.get("/api/v1/lks?page=2147483648").status_code == 422
