@@ -127,6 +127,43 @@ async def _jobs_run(args: argparse.Namespace) -> None:
     print(_("Job %(name)s done: %(result)s.", name=args.name, result=result))
 
 
+async def _backup(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from sigap.backup import BackupError, backup
+    from sigap.settings import get_settings
+    from sigap.storage import make_storage
+
+    settings = get_settings()
+    storage = make_storage(settings.storage_url, settings.s3_endpoint_url)
+    try:
+        result = await backup(settings, storage, Path(args.path), now=_now())
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from None
+    finally:
+        storage.close()
+    print(_("Backup written: %(result)s.", result=result))
+
+
+async def _restore(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from sigap.backup import BackupError, restore
+    from sigap.settings import get_settings
+    from sigap.storage import make_storage
+
+    settings = get_settings()
+    storage = make_storage(settings.storage_url, settings.s3_endpoint_url)
+    try:
+        manifest = await restore(settings, storage, Path(args.path))
+    except (BackupError, OSError) as exc:
+        raise SystemExit(str(exc)) from None
+    finally:
+        storage.close()
+    print(_("Restored the backup of %(at)s: the database and %(n)s documents, every checksum verified.",
+            at=manifest["created_at"], n=manifest["documents"]))
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -185,6 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     deact = user_sub.add_parser("deactivate", help="deactivate an account")
     deact.add_argument("--username", required=True)
     deact.set_defaults(handler=_user_deactivate, is_async=True)
+    backup = sub.add_parser("backup", help="write a backup archive (database + documents + SHA-256 manifest)")
+    backup.add_argument("path", help="the archive file, or a folder to write sigap-YYYYmmdd-HHMMSS.tar into")
+    backup.set_defaults(handler=_backup, is_async=True)
+    restore = sub.add_parser("restore", help="restore a backup archive into an empty database and storage")
+    restore.add_argument("path", help="the archive written by sigap backup")
+    restore.set_defaults(handler=_restore, is_async=True)
+
     for configure in _wiring().cli:  # the domains' own commands
         configure(sub)
     return parser

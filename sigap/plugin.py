@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sigap import backup
 from sigap.accounts import role_label
 from sigap.i18n import N_
 from sigap.tables import Role
@@ -26,6 +27,7 @@ class ShellPlugin(DomainPlugin):
         wiring.add_menu(N_("Audit log"), "/admin/audit", {Role.admin}, order=910)
         wiring.add_template_globals(role_label=role_label, nav_for=wiring.nav_for)
         wiring.add_demo("accounts", _demo_accounts, order=20)
+        wiring.add_job("backup", backup.nightly, hour=2, minute=30, run_at_start=False)
 
     def route_handlers(self) -> list[Any]:
         from sigap.controllers import route_handlers

@@ -142,6 +142,7 @@ class Settings:
     password_hash_profile: str = "standard"
     registration_validity_years: int = 3
     max_upload_mb: int = 20
+    max_photo_mb: int = 5  # largest visit report photo
     scheduler_enabled: bool = True
     scheduler_retry_s: float = 30.0  # how often a standby instance tries to become the scheduler leader
     # Routine visit interval by risk level, in months.
@@ -152,6 +153,8 @@ class Settings:
     mail_from: str = "sigap@localhost"
     s3_endpoint_url: str | None = None
     cli_language: str = "id"
+    backup_dir: Path | None = None  # the nightly backup's folder; unset: no nightly backup
+    backup_keep: int = 7  # archives kept by the nightly backup
     extra: dict = field(default_factory=dict)
 
     @property
@@ -190,6 +193,7 @@ class Settings:
             password_hash_profile=r.choice("SIGAP_PASSWORD_HASH_PROFILE", "standard", HASH_PROFILES),
             registration_validity_years=r.integer("SIGAP_REGISTRATION_VALIDITY_YEARS", 3, low=1, high=10),
             max_upload_mb=r.integer("SIGAP_MAX_UPLOAD_MB", 20, low=1, high=2048),
+            max_photo_mb=r.integer("SIGAP_MAX_PHOTO_MB", 5, low=1, high=50),
             scheduler_enabled=r.flag("SIGAP_SCHEDULER", True),
             scheduler_retry_s=r.number("SIGAP_SCHEDULER_RETRY_S", 30.0, low=0.1, high=3600),
             visit_months_high=r.integer("SIGAP_VISIT_MONTHS_HIGH", 3, low=1, high=60),
@@ -199,6 +203,8 @@ class Settings:
             mail_from=r.text("SIGAP_MAIL_FROM", "sigap@localhost"),
             s3_endpoint_url=r.url("SIGAP_S3_ENDPOINT_URL", None, ("http", "https")),
             cli_language=r.choice("SIGAP_LANG", "id", LANGUAGES),
+            backup_dir=Path(r.optional("SIGAP_BACKUP_DIR")).resolve() if r.optional("SIGAP_BACKUP_DIR") else None,
+            backup_keep=r.integer("SIGAP_BACKUP_KEEP", 7, low=1, high=365),
         )
         if r.problems:
             raise SettingsError(r.problems)

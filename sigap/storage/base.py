@@ -57,6 +57,9 @@ class Storage(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    async def keys(self, prefix: str = "") -> list[str]:
+        """Every stored key under ``prefix`` (for backups), sorted."""
+
     async def delete(self, key: str) -> None:
         """Remove the object; a missing object is not an error."""
 

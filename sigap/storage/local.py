@@ -103,6 +103,22 @@ class LocalStorage:
         path = self._path(key)
         return await self._run(f"exists of {key!r}", path.is_file)
 
+    async def keys(self, prefix: str = "") -> list[str]:
+        def _keys() -> list[str]:
+            if not self.root.is_dir():
+                return []
+            found = []
+            for dirpath, _dirs, files in os.walk(self.root):
+                for name in files:
+                    if name.startswith((".upload-", ".probe-")):  # a write in progress
+                        continue
+                    key = (Path(dirpath) / name).relative_to(self.root).as_posix()
+                    if key.startswith(prefix):
+                        found.append(key)
+            return sorted(found)
+
+        return await self._run("listing", _keys)
+
     async def delete(self, key: str) -> None:
         path = self._path(key)
 

@@ -210,6 +210,17 @@ class S3Storage:
 
         return await self._run(f"exists of {key!r}", _exists)
 
+    async def keys(self, prefix: str = "") -> list[str]:
+        base = f"{self.prefix}/" if self.prefix else ""
+
+        def _keys() -> list[str]:
+            found = []
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base + prefix):
+                found.extend(item["Key"][len(base):] for item in page.get("Contents", []))
+            return sorted(found)
+
+        return await self._run("listing", _keys)
+
     async def delete(self, key: str) -> None:
         name = self._key(key)
         await self._run(f"delete of {key!r}", lambda: self.client.delete_object(Bucket=self.bucket, Key=name))
