@@ -164,6 +164,23 @@ async def _restore(args: argparse.Namespace) -> None:
             at=manifest["created_at"], n=manifest["documents"]))
 
 
+async def _audit_verify(args: argparse.Namespace) -> None:
+    from sigap import audit_chain, db
+
+    await db.start()
+    try:
+        sealed = await audit_chain.seal(now=_now())
+        verdict = await audit_chain.verify()
+    finally:
+        await db.stop()
+    if not verdict.intact:
+        broken = verdict.broken_at
+        raise SystemExit(_("The audit log was changed: event %(id)s (number %(seq)s): %(problem)s. The %(n)s events before it are intact.",
+                           id=broken["id"], seq=broken["seq"], problem=broken["problem"], n=verdict.checked))
+    print(_("The audit log is intact: %(n)s events chained (%(sealed)s sealed now). Last hash: %(hash)s.",
+            n=verdict.checked, sealed=sealed, hash=verdict.last_hash or "-"))
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -222,6 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     deact = user_sub.add_parser("deactivate", help="deactivate an account")
     deact.add_argument("--username", required=True)
     deact.set_defaults(handler=_user_deactivate, is_async=True)
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_verify = audit_sub.add_parser("verify", help="check the audit log's hash chain")
+    audit_verify.set_defaults(handler=_audit_verify, is_async=True)
+
     backup = sub.add_parser("backup", help="write a backup archive (database + documents + SHA-256 manifest)")
     backup.add_argument("path", help="the archive file, or a folder to write sigap-YYYYmmdd-HHMMSS.tar into")
     backup.set_defaults(handler=_backup, is_async=True)

@@ -1,13 +1,11 @@
 import os
 
-from piccolo.conf.apps import AppConfig
-
-from sigap.tables import ApiToken, AuditEvent, LoginAttempt, User, WebSession
+from piccolo.conf.apps import AppConfig, table_finder
 
 APP_CONFIG = AppConfig(
     app_name="sigap",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[User, ApiToken, WebSession, LoginAttempt, AuditEvent],
+    table_classes=table_finder(modules=["sigap.tables"], exclude_imported=True),
     migration_dependencies=[],
     commands=[],
 )

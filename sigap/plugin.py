@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sigap import backup
+from sigap import audit_chain, backup
 from sigap.accounts import role_label
 from sigap.i18n import N_
 from sigap.tables import Role
@@ -28,6 +28,7 @@ class ShellPlugin(DomainPlugin):
         wiring.add_template_globals(role_label=role_label, nav_for=wiring.nav_for)
         wiring.add_demo("accounts", _demo_accounts, order=20)
         wiring.add_job("backup", backup.nightly, hour=2, minute=30, run_at_start=False)
+        wiring.add_job("audit-seal", audit_chain.seal, minute="*")
 
     def route_handlers(self) -> list[Any]:
         from sigap.controllers import route_handlers

@@ -7,6 +7,7 @@ from enum import Enum
 
 from piccolo.columns import (
     JSON,
+    BigInt,
     Boolean,
     ForeignKey,
     Integer,
@@ -85,3 +86,8 @@ class AuditEvent(Table, tablename="sigap_audit_event"):
     after = JSON(null=True, default=None)
     address = Varchar(length=45, default="")
     request_id = Varchar(length=64, default="")
+    # The hash chain (sigap.audit_chain): position, the previous event's
+    # hash and this one's, filled in by the "audit-seal" job.
+    seq = BigInt(null=True, default=None, index=True)
+    prev_hash = Varchar(length=64, default="")
+    hash = Varchar(length=64, null=True, default=None)
