@@ -19,6 +19,7 @@ from inspections.visits.labels import TEMPLATE_GLOBALS as VISITS_GLOBALS
 from registry.access import FIELD_ROLES, STAFF_ROLES
 from registry.hooks import LKS_DETAIL_PANELS
 from sigap.i18n import N_, labeller
+from sigap.retention import RETENTION
 from sigap.tables import Role
 from sigap.wiring import AFTER_MIGRATE, DomainPlugin, Wiring
 
@@ -59,6 +60,7 @@ class InspectionsPlugin(DomainPlugin):
         wiring.add_job("notify", alert_jobs.notify, minute="*")
         wiring.add_demo("inspections", _demo, order=30)
         wiring.contribute(LKS_DETAIL_PANELS, risk_panel)
+        wiring.contribute(RETENTION, alert_jobs.purge_outbox)
 
     def route_handlers(self) -> list[Any]:
         from inspections.alerts.controllers import route_handlers as alerts

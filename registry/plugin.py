@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from registry import cli, jobs
-from registry.regions import ensure_shipped_regions
 from registry.access import lks_exists
+from registry.regions import ensure_shipped_regions
+from registry.transfer import staging
 from sigap.i18n import N_
+from sigap.retention import RETENTION
 from sigap.tables import Role
 from sigap.wiring import AFTER_MIGRATE, LKS_EXISTS, DomainPlugin, Wiring
 
@@ -26,6 +28,7 @@ class RegistryPlugin(DomainPlugin):
         wiring.contribute(LKS_EXISTS, lks_exists)
         wiring.contribute(AFTER_MIGRATE, ensure_shipped_regions)
         wiring.add_cli(cli.configure)
+        wiring.contribute(RETENTION, staging.purge_for_retention)
 
     def route_handlers(self) -> list[Any]:
         from registry.controllers import route_handlers

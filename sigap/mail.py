@@ -124,6 +124,16 @@ class Outbox:
             found.update(r["unique_key"] for r in await t.select(t.unique_key).where(t.unique_key.is_in(batch)))
         return found
 
+    async def purge(self, *, before: datetime) -> int:
+        """Delete messages sent, or given up on, before ``before`` (their
+        text repeats alert details; nothing reads them after). Messages still
+        to be tried are kept whatever their age."""
+        t = self.table
+        done = t.sent_at.is_not_null() & (t.sent_at < before)
+        given_up = t.sent_at.is_null() & (t.attempts >= MAX_ATTEMPTS) & (t.created_at < before)
+        async with write_transaction():
+            return len(await t.delete().where(done | given_up).returning(t.id))
+
     async def enqueue(self, *, user_id: int, kind: str, key: str, subject: str, body: str, now: datetime) -> bool:
         """Queue a message unless one with ``key`` is queued already; True
         when this call queued it."""

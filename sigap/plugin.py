@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sigap import audit_chain, backup
+from sigap import audit_chain, backup, retention
 from sigap.accounts import role_label
 from sigap.i18n import N_
 from sigap.tables import Role
@@ -29,6 +29,7 @@ class ShellPlugin(DomainPlugin):
         wiring.add_demo("accounts", _demo_accounts, order=20)
         wiring.add_job("backup", backup.nightly, hour=2, minute=30, run_at_start=False)
         wiring.add_job("audit-seal", audit_chain.seal, minute="*")
+        wiring.add_job("retention", retention.job(wiring), hour=3, minute=15)
 
     def route_handlers(self) -> list[Any]:
         from sigap.controllers import route_handlers

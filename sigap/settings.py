@@ -155,6 +155,8 @@ class Settings:
     cli_language: str = "id"
     backup_dir: Path | None = None  # the nightly backup's folder; unset: no nightly backup
     backup_keep: int = 7  # archives kept by the nightly backup
+    retention_login_days: int = 90  # sign-in attempts (usernames, addresses) are kept this long
+    retention_outbox_days: int = 30  # sent or abandoned e-mails are kept this long
     extra: dict = field(default_factory=dict)
 
     @property
@@ -205,6 +207,8 @@ class Settings:
             cli_language=r.choice("SIGAP_LANG", "id", LANGUAGES),
             backup_dir=Path(r.optional("SIGAP_BACKUP_DIR")).resolve() if r.optional("SIGAP_BACKUP_DIR") else None,
             backup_keep=r.integer("SIGAP_BACKUP_KEEP", 7, low=1, high=365),
+            retention_login_days=r.integer("SIGAP_RETENTION_LOGIN_DAYS", 90, low=1, high=3650),
+            retention_outbox_days=r.integer("SIGAP_RETENTION_OUTBOX_DAYS", 30, low=1, high=3650),
         )
         if r.problems:
             raise SettingsError(r.problems)

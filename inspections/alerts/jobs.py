@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from inspections.alerts.conditions import INSERT_COLUMNS, Wanted, wanted_alerts
 from inspections.alerts.services import (
@@ -241,3 +242,9 @@ async def build_digests(*, now: datetime, base_url: str | None = None) -> int:
         except Exception:  # one user's digest must not stop the others'
             log.exception("digest not built", extra={"user_id": user["id"]})
     return built
+
+
+async def purge_outbox(now: datetime, settings: Settings, storage: Any) -> dict[str, int]:
+    """The daily retention job's share (``sigap.retention.RETENTION``):
+    digests sent or given up on more than SIGAP_RETENTION_OUTBOX_DAYS ago."""
+    return {"outbox": await OUTBOX.purge(before=now - timedelta(days=settings.retention_outbox_days))}

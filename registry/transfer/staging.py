@@ -23,6 +23,7 @@ import anyio.to_thread
 
 from registry.transfer.tables import StagedImport
 from sigap.db import write_transaction
+from sigap.settings import Settings
 from sigap.storage import ObjectNotFound, Storage, StorageError
 
 UPLOAD_TTL = timedelta(days=1)
@@ -38,11 +39,18 @@ def _live(token: str, now: datetime):
     return (StagedImport.token == token) & (StagedImport.created_at >= now - UPLOAD_TTL)
 
 
-async def purge(storage: Storage, *, now: datetime) -> None:
-    """Remove the files kept longer than a day (never applied, or left behind)."""
+async def purge(storage: Storage, *, now: datetime) -> int:
+    """Remove the files kept longer than a day (never applied, or left
+    behind); returns how many."""
     old = await StagedImport.select(StagedImport.token).where(StagedImport.created_at < now - UPLOAD_TTL)
     for row in old:
         await discard(storage, row["token"])
+    return len(old)
+
+
+async def purge_for_retention(now: datetime, settings: Settings, storage: Storage) -> dict[str, int]:
+    """The daily retention job's share (``sigap.retention.RETENTION``)."""
+    return {"staged_imports": await purge(storage, now=now)}
 
 
 async def stage(storage: Storage, content: bytes, *, now: datetime) -> str:
