@@ -396,7 +396,11 @@ async def _revoke_tokens(actor: Actor, user_id: int, *, now: datetime, reason: s
 
 async def set_locale(actor: Actor, user_id: int, locale: str, *, now: datetime) -> None:
     async with write_transaction():
+        before = await User.select(User.locale).where(User.id == user_id).first()
+        if before is None or before["locale"] == locale:
+            return
         await User.update({User.locale: locale, User.updated_at: now}).where(User.id == user_id)
+        await audit.record(actor, "user.locale", "user", user_id, now=now, before=before, after={"locale": locale})
 
 
 # --- sign-in -----------------------------------------------------------------

@@ -28,6 +28,7 @@ from inspections.planning.services import (
 from inspections.teams.services import team_ids_of
 from registry.access import FIELD_ROLES, is_staff
 from registry.documents import type_label
+from sigap import audit
 from sigap.audit import Actor
 from sigap.db import write_transaction
 from sigap.errors import Forbidden, NotFound
@@ -56,6 +57,7 @@ KIND_LABELS = {
     AlertKind.finding_overdue: N_("Critical finding overdue"),
     AlertKind.incident_unvisited: N_("Incident without a visit"),
     AlertKind.unregistered_unchecked: N_("Unregistered LKS not checked"),
+    AlertKind.team_without_lead: N_("Visit for a team without a lead"),
 }
 
 BATCH = 500
@@ -110,6 +112,7 @@ _TITLES = {
     "finding_overdue": N_("Critical finding not corrected by %(date)s"),
     "incident_unvisited": N_("Incident without a joint visit after %(hours)s hours"),
     "unregistered_unchecked": N_("Unregistered LKS not checked within 14 days (known since %(date)s)"),
+    "team_without_lead": N_("%(task)s due %(date)s went to a team without a lead: name a lead"),
 }
 
 
@@ -146,7 +149,7 @@ def title(row: dict, *, today: date) -> str:
     msgid = _TITLES.get(key)
     if msgid is None:
         return str(kind)
-    if kind == AlertKind.task_overdue.value:
+    if kind in (AlertKind.task_overdue.value, AlertKind.team_without_lead.value):
         return _(msgid, task=choice_label(TASK_KIND_LABELS, p.get("task_kind")), date=when)
     if kind == AlertKind.document_expiring.value:
         return _(msgid, document=type_label(p.get("doc_type") or "other"), date=when)

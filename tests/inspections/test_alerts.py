@@ -26,7 +26,7 @@ from registry.tables import Document, Lks
 from sigap.audit import Actor
 from sigap.errors import NotFound
 from sigap.i18n import WIB
-from sigap.tables import Role, User
+from sigap.tables import AuditEvent, Role, User
 from tests.conftest import ROOT, csrf_token, form, login
 
 STAFF = Actor(user_id=None, username="test", role=Role.staff)
@@ -389,6 +389,8 @@ def test_acknowledge_is_per_user_and_returns_on_escalation(call, run, make_lks, 
     call(alerts.acknowledge, actor(s1), alert["id"], now=wib(2027, 4, 5, 10))
     call(alerts.acknowledge, actor(s1), alert["id"], now=wib(2027, 4, 5, 11))  # twice: one row
     assert call(AlertAck.count().run) == 1
+    audited = call(AuditEvent.select(AuditEvent.actor_id, AuditEvent.entity_id).where(AuditEvent.action == "alert.acknowledge").run)
+    assert audited == [{"actor_id": s1["id"], "entity_id": str(alert["id"])}] * 2
     assert call(alerts.inbox, actor(s1), now=wib(2027, 4, 6)) == []
     assert [x["id"] for x in call(alerts.inbox, actor(s2), now=wib(2027, 4, 6))] == [alert["id"]]
     assert (call(alerts.unacknowledged_count, actor(s1)), call(alerts.unacknowledged_count, actor(s2))) == (0, 1)
@@ -514,3 +516,45 @@ def test_bearer_token_client_can_acknowledge_without_csrf(client, call, make_lks
     assert {i["kind"] for i in items} == {"task_overdue", "incident_unvisited"}
     assert all(i["link"].startswith("/tasks/") for i in items)
     assert client.post(f"/api/v1/alerts/{items[0]['id']}/ack", headers=headers).status_code == 200
+
+
+def test_answered_critical_finding_past_due_still_alerts_staff_and_team(call, run, make_lks, make_user):
+    lks = make_lks()
+    inspector = make_user("insp_answered", "inspector")
+    team = make_team(call, "Tim Pinang", PINANG, (inspector, True))
+    call(Finding.insert(Finding(lks=lks["id"], severity="critical", description="Tidak ada pintu darurat",
+                                due_on=date(2027, 3, 1), status="answered", created_at=datetime.now(timezone.utc))).run)
+    run(wib(2027, 3, 2))
+    run(wib(2027, 3, 3))  # once, however often the job runs
+    [alert] = of_kind(call, "finding_overdue")
+    assert (alert["team"], alert["link"], alert["resolved_at"]) == (team, f"/lks/{lks['id']}/monitoring", None)
+    for reader in (actor(inspector), STAFF):
+        inbox = call(alerts.inbox, reader, now=wib(2027, 3, 3))
+        assert [a["id"] for a in inbox if a["kind"] == "finding_overdue"] == [alert["id"]]
+
+
+def test_a_visit_for_a_team_without_a_lead_alerts_staff_until_it_has_one(client, call, run, make_lks, make_user):
+    lks = make_lks("LKSA Tanpa Ketua")
+    team = make_team(call, "Tim Pinang Tanpa Ketua", PINANG)
+    call(teams.add_member, STAFF, team, agency="satpol_pp", name="Satpol PP Pinang", now=datetime.now(timezone.utc))
+    incident = call(incidents.record_incident, STAFF, lks_id=lks["id"], source="police", category="neglect", severity="high",
+                    occurred_on=datetime.now(WIB).date(), description="Anak-anak ditinggal tanpa pengasuh.", now=datetime.now(timezone.utc))
+    [task] = call(Task.select().where(Task.incident == incident["id"]).run)
+    assert (task["team"], task["lead"]) == (team, None)
+    run(datetime.now(timezone.utc))
+    [alert] = of_kind(call, "team_without_lead")
+    assert (alert["severity"], alert["task"], alert["team"], alert["unique_key"]) == ("critical", task["id"], None, f"team_without_lead:{task['id']}")
+    inspector = make_user("insp_lead_later", "inspector")
+    assert call(alerts.inbox, actor(inspector), now=datetime.now(timezone.utc)) == []  # for staff
+    staff_titles = [a["title"] for a in call(alerts.inbox, STAFF, now=datetime.now(timezone.utc)) if a["kind"] == "team_without_lead"]
+    assert staff_titles and "tim tanpa ketua" in staff_titles[0]
+    # The incident page warns.
+    make_user("rina_staf", "staff")
+    login(client, "rina_staf")
+    assert "Tim ini belum punya ketua" in client.get(f"/incidents/{incident['id']}").text
+    # A lead joins the team: the task gets them and the alert resolves.
+    call(teams.add_member, STAFF, team, agency="dinsos", user_id=inspector["id"], is_lead=True, now=datetime.now(timezone.utc))
+    assert call(Task.select(Task.lead).where(Task.id == task["id"]).first().run)["lead"] == inspector["id"]
+    run(datetime.now(timezone.utc))
+    assert of_kind(call, "team_without_lead")[0]["resolved_at"] is not None
+    assert "Tim ini belum punya ketua" not in client.get(f"/incidents/{incident['id']}").text

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from babel.messages.pofile import read_po
 
 from sigap import i18n
-from sigap.tables import User
+from sigap.tables import AuditEvent, User
 from tests.conftest import ROOT, form, login
 
 
@@ -66,6 +66,8 @@ def test_language_switch_is_remembered_per_user(client, make_user, call):
     assert r.status_code == 303 and r.headers["location"] == "/account"
     assert "My account" in client.get("/account").text
     assert call(User.select(User.locale).where(User.id == user["id"]).first().run)["locale"] == "en"
+    [event] = call(AuditEvent.select().where(AuditEvent.action == "user.locale").run)
+    assert event["actor_id"] == user["id"] and '"en"' in event["after"] and '"id"' in event["before"]
     # A new browser (no language cookie): the account remembers.
     client.cookies.clear()
     login(client, "rina")
