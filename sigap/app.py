@@ -31,6 +31,7 @@ from sigap.web import (
     bounded_numbers,
     csrf_guard,
     error_handler,
+    no_nul_characters,
     token_guard,
 )
 from sigap.wiring import DomainPlugin, Wiring
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | N
         middleware=[RequestContextMiddleware, AuthMiddleware, CSRFCookieMiddleware],
         response_headers=security_headers(https=settings.cookie_secure),
         before_send=[no_store_for_signed_in],
-        guards=[token_guard, bounded_numbers, csrf_guard],
+        guards=[token_guard, bounded_numbers, no_nul_characters, csrf_guard],
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(templates)
         ),

@@ -266,6 +266,27 @@ def bounded_numbers(connection: ASGIConnection, _handler: BaseRouteHandler) -> N
             raise ValidationError(_("This number is too large."), fields={name: _("This number is too large.")})
 
 
+async def no_nul_characters(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """App-wide: the NUL character cannot be stored (PostgreSQL refuses it
+    in text) and no person types it. Refused in the path, the query, JSON
+    bodies and form fields, with a message, before any service sees it."""
+    bad = [name for name, value in connection.query_params.items() if "\x00" in value]
+    bad += [name for name, value in connection.path_params.items() if isinstance(value, str) and "\x00" in value]
+    if not bad and connection.scope["method"] not in SAFE_METHODS:
+        request = connection if isinstance(connection, Request) else Request(connection.scope, connection.receive)
+        content_type, _params = request.content_type
+        if content_type == "application/json":
+            body = await request.body()
+            if b"\\u0000" in body or b"\x00" in body:
+                bad = ["body"]
+        elif content_type in {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}:
+            form = await request.form()
+            bad = [name for name, value in form.multi_items() if isinstance(value, str) and "\x00" in value]
+    if bad:
+        message = _("Remove the invisible control characters from this text.")
+        raise ValidationError(message, fields={name: message for name in bad})
+
+
 async def csrf_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """App-wide: every state-changing request echoes the CSRF cookie in the
     ``_csrf_token`` form field or the ``X-CSRFToken`` header.

@@ -41,3 +41,22 @@ def test_ids_at_and_past_the_column_limit_are_a_plain_not_found(client, make_use
     for lks_id in (2**31 - 1, 2**31, 2**63 - 1):
         assert client.get(f"/api/v1/lks/{lks_id}").status_code == 404
     assert client.get("/api/v1/lks?page=2147483648").status_code == 422
+
+
+def test_the_nul_character_is_refused_everywhere_with_a_message(client, make_user):
+    """PostgreSQL cannot store NUL in text; found by the API fuzzer as 500s
+    on the user and audit searches, sign-in and team creation."""
+    from tests.conftest import csrf_token
+
+    make_user("adm", "admin")
+    login(client, "adm")
+    for url in ("/api/v1/users?q=a%00b", "/api/v1/audit?actor=%00", "/api/v1/lks?q=%00", "/lks?q=%00"):
+        r = client.get(url)
+        assert r.status_code == 422, url
+    h = {"X-CSRFToken": csrf_token(client)}
+    r = client.post("/api/v1/teams", json={"name": "Tim\x00", "area_code": "36.71.11"}, headers=h)
+    assert r.status_code == 422 and r.json()["fields"] == {"body": "Hapus karakter kontrol yang tidak terlihat dari teks ini."}
+    assert client.post("/api/v1/auth/login", json={"username": "adm\x00", "password": "x"}).status_code == 422
+    r = client.post("/login", data={"username": "adm\x00", "password": "x", "_csrf_token": csrf_token(client)})
+    assert r.status_code == 422
+    assert client.get("/api/v1/teams").json()["items"] == []
