@@ -9,15 +9,17 @@ from typing import Any
 
 from inspections.alerts import jobs as alert_jobs
 from inspections.findings.labels import TEMPLATE_GLOBALS as FINDINGS_GLOBALS
+from inspections.findings import services as findings
 from inspections.incidents import services as incidents
 from inspections.planning import jobs as planning_jobs
 from inspections.planning import services as planning
 from inspections.planning.risk import risk_panel
 from inspections.teams import services as teams
+from inspections.visits import gate
 from inspections.visits.checklists import load_shipped_checklists
 from inspections.visits.labels import TEMPLATE_GLOBALS as VISITS_GLOBALS
 from registry.access import FIELD_ROLES, STAFF_ROLES
-from registry.hooks import LKS_DETAIL_PANELS
+from registry.hooks import FIELD_VERIFICATION_STARTED, LKS_DETAIL_PANELS, REGISTRATION_APPROVAL_CHECKS
 from sigap.i18n import N_, labeller
 from sigap.retention import RETENTION
 from sigap.tables import Role
@@ -28,7 +30,7 @@ TEMPLATE_GLOBALS = {
     "task_kind_label": labeller(planning.TASK_KIND_LABELS),
     "task_status_label": labeller(planning.TASK_STATUS_LABELS),
     "visit_outcome_label": labeller(planning.OUTCOME_LABELS),
-    "finding_severity_label": labeller(planning.FINDING_SEVERITY_LABELS),
+    "finding_severity_label": labeller(findings.FINDING_SEVERITY_LABELS),
     "agency_label": labeller(teams.AGENCY_LABELS),
     "incident_source_label": labeller(incidents.SOURCE_LABELS),
     "incident_category_label": labeller(incidents.CATEGORY_LABELS),
@@ -59,7 +61,11 @@ class InspectionsPlugin(DomainPlugin):
         wiring.add_job("alerts", alert_jobs.raise_alerts, minute=0)
         wiring.add_job("notify", alert_jobs.notify, minute="*")
         wiring.add_demo("inspections", _demo, order=30)
+        wiring.add_menu(N_("Findings"), "/findings", STAFF_ROLES | {Role.manager}, order=32)
         wiring.contribute(LKS_DETAIL_PANELS, risk_panel)
+        wiring.contribute(LKS_DETAIL_PANELS, findings.findings_panel)
+        wiring.contribute(REGISTRATION_APPROVAL_CHECKS, gate.verification_visit_problems)
+        wiring.contribute(FIELD_VERIFICATION_STARTED, gate.create_verification_task)
         wiring.contribute(RETENTION, alert_jobs.purge_outbox)
 
     def route_handlers(self) -> list[Any]:

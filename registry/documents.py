@@ -44,6 +44,7 @@ DOCUMENT_TYPES = {
     "activity_report": N_("Activity report"),
     "accreditation_certificate": N_("Accreditation certificate"),
     "photo": N_("Photos"),
+    "finding_evidence": N_("Evidence for a finding"),
     "other": N_("Other document"),
 }
 _BASE = (
@@ -200,7 +201,7 @@ async def upload(
             previous = await Document.select(Document.id).where(
                 (Document.lks == lks_id) & (Document.doc_type == doc_type) & (Document.status != DocumentStatus.superseded.value)
             )
-            if previous and doc_type not in ("photo", "other", "activity_report"):
+            if previous and doc_type not in ("photo", "other", "activity_report", "finding_evidence"):
                 await Document.update({Document.status: DocumentStatus.superseded.value, Document.superseded_at: now}).where(
                     Document.id.is_in([p["id"] for p in previous])
                 )

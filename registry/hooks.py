@@ -4,7 +4,19 @@
 returns ``{"template": ..., **context}`` for a panel on the LKS page, or
 None when this viewer should see nothing. Another domain contributes one
 with ``wiring.contribute(LKS_DETAIL_PANELS, provider)``; the registry never
-imports it."""
+imports it.
+
+``REGISTRATION_APPROVAL_CHECKS``: ``async (lks, application) -> list[str]``
+returns what still stands in the way of approving this registration
+(translated sentences; empty when nothing does). Approval is refused while
+any check names a problem.
+
+``FIELD_VERIFICATION_STARTED``: ``async (actor, lks, application, now) ->
+None`` runs in the transaction that moves an application to field
+verification (e.g. to create the verification visit).
+
+The workflow takes both as explicit arguments (``registry.workflow.transition``);
+the controllers pass ``wiring_of(request).hook(...)``."""
 
 from __future__ import annotations
 
@@ -12,5 +24,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 LKS_DETAIL_PANELS = "registry.lks_detail_panels"
+REGISTRATION_APPROVAL_CHECKS = "registry.registration_approval_checks"
+FIELD_VERIFICATION_STARTED = "registry.field_verification_started"
 
 DetailPanel = Callable[[Any, dict], Awaitable[dict | None]]
+ApprovalCheck = Callable[[dict, dict], Awaitable[list[str]]]
+VerificationStarted = Callable[[Any, dict, dict, Any], Awaitable[None]]

@@ -7,11 +7,13 @@ audited inside its own transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from registry import documents
 from registry.access import ensure_can_see, get_lks, is_staff
+from registry.hooks import ApprovalCheck, VerificationStarted
 from registry.labels import STATUS_LABELS
 from registry.services import decode
 from registry.tables import Application, ApplicationKind, ApplicationStep, Lks, RegistrationStatus, StatusChange
@@ -116,9 +118,22 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-async def transition(actor: Actor, lks_id: int, action_name: str, *, now: datetime, reason: str = "") -> dict:
+async def approval_problems(lks: dict, application: dict, checks: Sequence[ApprovalCheck]) -> list[str]:
+    problems: list[str] = []
+    for check in checks:
+        problems += await check(lks, application)
+    return problems
+
+
+async def transition(
+    actor: Actor, lks_id: int, action_name: str, *, now: datetime, reason: str = "",
+    approval_checks: Sequence[ApprovalCheck] = (), verification_started: Sequence[VerificationStarted] = (),
+) -> dict:
     """Apply one workflow action; refuses with a clear message what the
-    status, the role or missing documents do not allow."""
+    status, the role, missing documents or an ``approval_checks`` problem
+    (hooks.REGISTRATION_APPROVAL_CHECKS) do not allow. Starting field
+    verification runs ``verification_started`` (hooks.FIELD_VERIFICATION_STARTED)
+    in the same transaction."""
     reason = " ".join((reason or "").split())[:1000]
     today = now.astimezone(WIB).date()
     async with write_transaction():
@@ -170,7 +185,13 @@ async def transition(actor: Actor, lks_id: int, action_name: str, *, now: dateti
             await Application.update({Application.step: step.value}).where(Application.id == app_id)
             if status != S.registered:
                 new_status = S(step.value)
+            if action_name == "start_field_verification":
+                for started in verification_started:
+                    await started(actor, lks, application, now)
         elif action_name == "approve":
+            problems = await approval_problems(lks, application, approval_checks)
+            if problems:
+                raise Conflict(_("The registration cannot be approved yet: %(problems)s", problems=" ".join(problems)))
             number = await next_certificate_number(now)
             years = get_settings().registration_validity_years
             changes = {

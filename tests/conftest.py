@@ -395,3 +395,40 @@ def start_server() -> Iterator[Callable[..., ServerProcess]]:
     yield _start
     for server in servers:
         server.stop()
+
+
+class QueryCounter:
+    """The SQL statements the app ran while counting (from every thread)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def count_queries(monkeypatch) -> QueryCounter:
+    """Counts every statement the database engine runs (queries through
+    Piccolo and raw SQL), so that a test can assert a page's query count
+    and that it does not grow with the rows shown (an N+1 fails)."""
+    from sigap.db import get_engine
+
+    counter = QueryCounter()
+    engine_class = type(get_engine())
+    run_querystring, run_ddl = engine_class.run_querystring, engine_class.run_ddl
+
+    async def counted_querystring(self, querystring, *args, **kwargs):
+        counter.statements.append(str(querystring)[:300])
+        return await run_querystring(self, querystring, *args, **kwargs)
+
+    async def counted_ddl(self, ddl, *args, **kwargs):
+        counter.statements.append(str(ddl)[:300])
+        return await run_ddl(self, ddl, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counted_querystring)
+    monkeypatch.setattr(engine_class, "run_ddl", counted_ddl)
+    return counter

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from inspections.alerts.services import MANAGER_KINDS, chunks
 from inspections.alerts.tables import Alert, AlertKind
+from inspections.findings.services import UNRESOLVED
 from inspections.findings.tables import Finding, FindingSeverity
 from inspections.incidents.tables import Incident, Severity
 from inspections.planning.services import (
@@ -24,7 +25,7 @@ from inspections.planning.services import (
     unregistered_since,
 )
 from inspections.planning.tables import Task, TaskKind, TaskStatus
-from inspections.teams.services import pick_team, teams_covering
+from inspections.teams.services import pick_team, team_leads, teams_covering
 from registry.tables import (
     AccreditationStatus,
     Document,
@@ -175,13 +176,32 @@ async def _findings(today: date, teams: list[dict]) -> list[Wanted]:
         Finding.id, Finding.lks, Finding.due_on, Finding.task, Finding.task.team.as_alias("task_team"),
         Finding.lks.kelurahan_code.as_alias("kelurahan_code"), Finding.lks.kecamatan_code.as_alias("kecamatan_code"),
     ).where(
-        (Finding.status == "open") & (Finding.severity == FindingSeverity.critical.value) & (Finding.due_on < today)
+        Finding.status.is_in(list(UNRESOLVED)) & (Finding.severity == FindingSeverity.critical.value) & (Finding.due_on < today)
     )
     out = []
     for r in rows:
         team = _team(r["task_team"], teams, r)
         out.append(Wanted(AlertKind.finding_overdue.value, Severity.critical.value, f"finding_overdue:{r['id']}", r["lks"],
-                          f"/lks/{r['lks']}", {"date": r["due_on"].isoformat()}, task=r["task"], team=team))
+                          f"/lks/{r['lks']}/monitoring", {"date": r["due_on"].isoformat()}, task=r["task"], team=team))
+    return out
+
+
+async def _leadless() -> list[Wanted]:
+    """Visits still to make, without a lead, that went to a team without a
+    lead (no member with an account): for staff, once per task; resolved
+    when the task or its team gets one (adding such a member does both)."""
+    led = set(await team_leads())
+    rows = await Task.select(Task.id, Task.lks, Task.kind, Task.team, Task.due_on).where(
+        Task.status.is_in(list(ACTIVE_STATUSES)) & Task.team.is_not_null() & Task.lead.is_null()
+    )
+    out = []
+    for r in rows:
+        if r["team"] in led:
+            continue
+        urgent = r["kind"] == TaskKind.incident_response.value
+        out.append(Wanted(AlertKind.team_without_lead.value, Severity.critical.value if urgent else Severity.high.value,
+                          f"team_without_lead:{r['id']}", r["lks"], f"/tasks/{r['id']}",
+                          {"task_kind": r["kind"], "due": r["due_on"].isoformat()}, task=r["id"]))
     return out
 
 
@@ -262,4 +282,5 @@ async def wanted_alerts(*, now: datetime) -> dict[str, Wanted]:
     found += await _findings(today, teams)
     found += await _incidents(now, teams)
     found += await _unregistered(now, teams)
+    found += await _leadless()
     return {w.unique_key: w for w in found}

@@ -281,4 +281,5 @@ async def acknowledge(actor: Actor, alert_id: int, *, now: datetime) -> dict:
         await AlertAck.insert(
             AlertAck(alert=alert_id, user=actor.user_id, at=now, unique_key=f"{alert_id}:{actor.user_id}")
         ).on_conflict(target=AlertAck.unique_key, action="DO UPDATE", values=[AlertAck.at])
+        await audit.record(actor, "alert.acknowledge", "alert", alert_id, now=now)
     return {"id": alert_id, "acknowledged": True, "acknowledged_at": now}

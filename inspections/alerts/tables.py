@@ -34,6 +34,7 @@ class AlertKind(str, Enum):
     finding_overdue = "finding_overdue"
     incident_unvisited = "incident_unvisited"
     unregistered_unchecked = "unregistered_unchecked"
+    team_without_lead = "team_without_lead"  # a visit went to a team with no lead
 
 
 class Alert(Table, tablename="inspections_alert"):

@@ -179,7 +179,8 @@ async def incident_tasks(actor: Actor, incident_id: int) -> list[dict]:
     """The visits answering an incident (staff only, like the incident)."""
     _staff_only(actor)
     return await Task.select(
-        Task.id, Task.status, Task.due_on, Task.due_at, Task.team.name.as_alias("team_name"), Task.outcome, Task.done_at
+        Task.id, Task.status, Task.due_on, Task.due_at, Task.team, Task.lead, Task.team.name.as_alias("team_name"), Task.outcome,
+        Task.done_at,
     ).where(Task.incident == incident_id).order_by(Task.id)
 
 

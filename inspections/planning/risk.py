@@ -13,10 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from inspections.findings.tables import Finding
+from inspections.findings.services import UNRESOLVED
+from inspections.findings.tables import Finding, FindingSeverity
 from inspections.incidents.tables import Incident, IncidentSource
 from inspections.planning.services import today_wib
 from inspections.planning.tables import RiskAssessment, Task, TaskStatus
+from inspections.visits.tables import Visit, VisitOutcome, VisitStatus
 from registry.access import is_staff
 from registry.tables import Lks
 from sigap.audit import Actor
@@ -38,6 +40,10 @@ REASONS = {
     "last_visit_concerns": N_("Last visit found concerns (%(date)s)"),
     "visit_long_ago": N_("Last visit more than %(months)s months ago"),
     "critical_findings": N_("%(n)s open critical finding(s)"),
+    "major_findings": N_("%(n)s open major finding(s)"),
+    "overdue_findings": N_("%(n)s finding(s) not corrected by their due date"),
+    "report_immediate_action": N_("The latest visit report calls for immediate action (%(date)s)"),
+    "report_serious_concern": N_("The latest visit report found a serious concern (%(date)s)"),
     "open_incident": N_("%(n)s open incident(s)"),
     "complaints": N_("%(n)s complaint(s) in the last 12 months"),
     "over_capacity": N_("More residents (%(residents)s) than capacity (%(capacity)s)"),
@@ -71,6 +77,10 @@ class Facts:
     critical_findings: int
     open_incidents: int
     complaints: int
+    major_findings: int = 0
+    overdue_findings: int = 0
+    report_outcome: str | None = None  # of the latest visit report (not one returned for correction)
+    report_on: date | None = None
 
 
 def score(f: Facts, today: date) -> tuple[str, int, list]:
@@ -108,8 +118,16 @@ def score(f: Facts, today: date) -> tuple[str, int, list]:
             add("visit_long_ago", 2, months=24)
         elif months >= 12:
             add("visit_long_ago", 1, months=12)
+    if f.report_outcome == VisitOutcome.immediate_action.value:
+        add("report_immediate_action", 5, date=f.report_on)
+    elif f.report_outcome == VisitOutcome.serious_concern.value:
+        add("report_serious_concern", 3, date=f.report_on)
     if f.critical_findings:
         add("critical_findings", 3, n=f.critical_findings)
+    if f.major_findings:
+        add("major_findings", 1, n=f.major_findings)
+    if f.overdue_findings:
+        add("overdue_findings", 2, n=f.overdue_findings)
     if f.open_incidents:
         add("open_incident", 5, n=f.open_incidents)
     if f.complaints:
@@ -119,6 +137,31 @@ def score(f: Facts, today: date) -> tuple[str, int, list]:
     total = sum(r[1] for r in reasons)
     level = "high" if (f.open_incidents or total >= HIGH_AT) else "medium" if total >= MEDIUM_AT else "low"
     return level, total, reasons
+
+
+async def _finding_counts(scoped, today: date) -> dict[str, dict[int, int]]:
+    """Unresolved findings per LKS: critical, major, and overdue (any severity)."""
+    counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rows = await scoped(
+        Finding.select(Finding.lks, Finding.severity, Finding.due_on).where(Finding.status.is_in(list(UNRESOLVED))), Finding.lks
+    )
+    for row in rows:
+        counts[row["severity"]][row["lks"]] += 1
+        if row["due_on"] < today:
+            counts["overdue"][row["lks"]] += 1
+    return counts
+
+
+async def _latest_reports(scoped) -> dict[int, tuple[datetime, str]]:
+    """lks id → (submitted at, outcome) of its latest visit report."""
+    latest: dict[int, tuple[datetime, str]] = {}
+    rows = await scoped(
+        Visit.select(Visit.lks, Visit.submitted_at, Visit.outcome).where(Visit.status != VisitStatus.returned.value), Visit.lks
+    )
+    for row in rows:
+        if row["lks"] not in latest or row["submitted_at"] > latest[row["lks"]][0]:
+            latest[row["lks"]] = (row["submitted_at"], row["outcome"])
+    return latest
 
 
 async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
@@ -144,11 +187,8 @@ async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
         current = visits.get(row["lks"])
         if current is None or row["done_at"] > current[0]:
             visits[row["lks"]] = (row["done_at"], row["outcome"])
-    findings: dict[int, int] = defaultdict(int)
-    for row in await scoped(
-        Finding.select(Finding.lks).where((Finding.status == "open") & (Finding.severity == "critical")), Finding.lks
-    ):
-        findings[row["lks"]] += 1
+    findings = await _finding_counts(scoped, today_wib(now))
+    reports = await _latest_reports(scoped)
     incidents: dict[int, int] = defaultdict(int)
     complaints: dict[int, int] = defaultdict(int)
     year_ago = now - timedelta(days=365)
@@ -170,9 +210,13 @@ async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
             residents_total=row["residents_total"] or 0,
             last_visit_on=today_wib(visit[0]) if visit else None,
             last_outcome=visit[1] if visit else None,
-            critical_findings=findings.get(row["id"], 0),
+            critical_findings=findings[FindingSeverity.critical.value].get(row["id"], 0),
             open_incidents=incidents.get(row["id"], 0),
             complaints=complaints.get(row["id"], 0),
+            major_findings=findings[FindingSeverity.major.value].get(row["id"], 0),
+            overdue_findings=findings["overdue"].get(row["id"], 0),
+            report_outcome=reports[row["id"]][1] if row["id"] in reports else None,
+            report_on=today_wib(reports[row["id"]][0]) if row["id"] in reports else None,
         )
     return facts
 

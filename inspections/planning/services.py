@@ -1,6 +1,6 @@
-"""Task and finding rules: who sees which task, the task life cycle, when a
-task is overdue, the urgent visit an incident calls for, the findings a
-done visit records. Plain async functions taking the acting user and
+"""Task rules: who sees which task, the task life cycle (completing one may
+record a finding, see ``inspections.findings.services``), when a task is
+overdue, the urgent visit an incident calls for. Plain async functions taking the acting user and
 ``now``; every change is audited in its own transaction.
 
 Visibility: staff see every task; inspectors and partners those of their
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from inspections.findings.tables import Finding, FindingSeverity
+from inspections.findings.services import add_finding, task_findings
 from inspections.planning.tables import Task, TaskKind, TaskStatus, VisitOutcome
 from inspections.teams.services import (
     covers,
@@ -48,11 +48,6 @@ OUTCOME_LABELS = {
     VisitOutcome.concerns: N_("Concerns found"),
     VisitOutcome.critical: N_("Critical problems"),
     VisitOutcome.not_found: N_("No LKS found at the address"),
-}
-FINDING_SEVERITY_LABELS = {
-    FindingSeverity.minor: N_("Minor"),
-    FindingSeverity.major: N_("Major"),
-    FindingSeverity.critical: N_("Critical"),
 }
 HISTORY_LABELS = {
     "task.start": N_("Started"),
@@ -330,50 +325,7 @@ async def act_on_task(
             changes.update({Task.status: TaskStatus.cancelled.value, Task.reason: reason})
         await Task.update(changes).where(Task.id == task_id)
         if action == "complete" and finding:
-            await _add_finding(before, finding, now=now)
+            await add_finding(before, finding, now=now)
         after = await get_task(actor, task_id)
         await audit.record(actor, f"task.{action}", "task", task_id, now=now, before=public_task(before), after=public_task(after))
     return after
-
-
-# --- findings -----------------------------------------------------------------------------
-
-
-async def _add_finding(task: dict, data: dict, *, now: datetime) -> None:
-    severity = data.get("severity")
-    description = " ".join(str(data.get("description") or "").split())
-    due = data.get("due_on")
-    errors = {}
-    if severity not in FindingSeverity.__members__:
-        errors["finding_severity"] = _("Choose how serious the finding is.")
-    if len(description) < 5:
-        errors["finding_description"] = _("Describe the finding (at least 5 characters).")
-    if not isinstance(due, date) or due < today_wib(now):
-        errors["finding_due_on"] = _("Give the date by which it must be corrected.")
-    if errors:
-        raise ValidationError(_("Please correct the marked fields."), fields=errors)
-    await Finding.insert(
-        Finding(lks=task["lks"], task=task["id"], severity=severity, description=description, due_on=due, status="open", created_at=now)
-    )
-
-
-async def close_finding(actor: Actor, finding_id: int, *, now: datetime) -> None:
-    if not is_staff(actor):
-        raise Forbidden(_("Only Dinas Sosial staff can close a finding."))
-    async with write_transaction():
-        row = await Finding.select().where(Finding.id == finding_id).first()
-        if row is None:
-            raise NotFound(_("Finding not found."))
-        await Finding.update({Finding.status: "closed", Finding.closed_at: now}).where(Finding.id == finding_id)
-        await audit.record(actor, "finding.close", "finding", finding_id, now=now)
-
-
-async def findings_of(lks_id: int, *, open_only: bool = True) -> list[dict]:
-    query = Finding.select().where(Finding.lks == lks_id).order_by(Finding.due_on)
-    if open_only:
-        query = query.where(Finding.status == "open")
-    return await query
-
-
-async def task_findings(task_id: int) -> list[dict]:
-    return await Finding.select().where(Finding.task == task_id).order_by(Finding.id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from inspections.planning.tables import Task, TaskStatus
 from inspections.teams.tables import Agency, Team, TeamMember
 from registry.access import is_staff
 from registry.tables import Region, RegionLevel
@@ -131,7 +132,19 @@ async def add_member(
         await member.save()
         row = await TeamMember.select().where(TeamMember.id == member.id).first()
         await audit.record(actor, "team.member_add", "team", team_id, now=now, after=row)
+        if user_id is not None:
+            await _lead_unled_tasks(actor, team_id, user_id, now)
     return row
+
+
+async def _lead_unled_tasks(actor: Actor, team_id: int, user_id: int, now: datetime) -> None:
+    """The team's visits still to make that have no lead get this member as
+    their lead (a team without a lead had no one to act on them)."""
+    done = await Task.update({Task.lead: user_id, Task.updated_at: now, Task.version: Task.version + 1}).where(
+        (Task.team == team_id) & Task.lead.is_null() & Task.status.is_in([TaskStatus.open.value, TaskStatus.in_progress.value])
+    ).returning(Task.id)
+    if done:
+        await audit.record(actor, "team.tasks_led", "team", team_id, now=now, after={"lead": user_id, "tasks": [t["id"] for t in done]})
 
 
 async def remove_member(actor: Actor, team_id: int, member_id: int, *, now: datetime) -> None:

@@ -8,12 +8,14 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from pypdf import PdfReader
 
+from inspections.visits.gate import create_verification_task, verification_visit_problems
 from registry import documents, workflow
 from registry.tables import Application, Document, Lks, StatusChange
 from sigap.audit import Actor
 from sigap.errors import Conflict, Forbidden, ValidationError
 from sigap.tables import AuditEvent, Role
 from tests.conftest import csrf_token, form, login
+from tests.inspections.visit_rows import approved_verification_visit
 
 STAFF = Actor(user_id=None, username="petugas", role=Role.staff)
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc)  # 10:00 WIB
@@ -24,7 +26,12 @@ def manager_of(lks: dict) -> Actor:
 
 
 def step(call, actor, lks, action, reason="", now=NOW):
-    return call(workflow.transition, actor, lks["id"], action, reason=reason, now=now)
+    """One workflow action with joint monitoring's hooks (as the app wires
+    them): approval needs an approved field verification visit."""
+    return call(
+        workflow.transition, actor, lks["id"], action, reason=reason, now=now,
+        approval_checks=[verification_visit_problems], verification_started=[create_verification_task],
+    )
 
 
 def verify_all_required(call, app, lks):
@@ -47,6 +54,7 @@ def test_full_registration_path(call, app, make_lks):
     assert "Akta pendirian" in missing.value.message and "Daftar penerima layanan" in missing.value.message
     verify_all_required(call, app, lks)
     assert step(call, STAFF, lks, "start_field_verification")["registration_status"] == "field_verification"
+    call(approved_verification_visit, lks["id"], now=NOW)
     approved = step(call, STAFF, lks, "approve")
     assert approved["registration_status"] == "registered"
     assert approved["certificate_number"] == "0001/TD-LKS/36.71/2026"
@@ -63,7 +71,37 @@ def test_full_registration_path(call, app, make_lks):
         step(call, STAFF, other, action)
     verify_all_required(call, app, other)
     step(call, STAFF, other, "start_field_verification")
+    call(approved_verification_visit, other["id"], now=NOW)
     assert step(call, STAFF, other, "approve")["certificate_number"] == "0002/TD-LKS/36.71/2026"
+
+
+def test_approval_needs_an_approved_field_verification_visit(call, app, make_lks):
+    from inspections.planning.tables import Task
+    from tests.inspections.visit_rows import add_visit
+
+    lks = make_lks("LKSA Belum Dikunjungi")
+    for action in ("submit", "start_document_check"):
+        step(call, STAFF, lks, action)
+    verify_all_required(call, app, lks)
+    step(call, STAFF, lks, "start_field_verification")
+    # Starting field verification created the visit, once per application.
+    application = call(workflow.open_application, lks["id"])
+    tasks = call(Task.select().where(Task.lks == lks["id"]).run)
+    assert [(t["kind"], t["unique_key"], t["status"]) for t in tasks] == [
+        ("registration_verification", f"verification:{application['id']}", "open")
+    ]
+    with pytest.raises(Conflict) as refused:
+        step(call, STAFF, lks, "approve")
+    assert refused.value.message == (
+        "Pendaftaran belum dapat disetujui: belum ada laporan kunjungan verifikasi lapangan yang disetujui."
+    )
+    # A report waiting for review is not enough; an approved one is.
+    call(add_visit, tasks[0]["id"], status="submitted")
+    with pytest.raises(Conflict):
+        step(call, STAFF, lks, "approve")
+    assert call(Lks.select(Lks.registration_status).where(Lks.id == lks["id"]).first().run)["registration_status"] == "field_verification"
+    call(add_visit, tasks[0]["id"], status="approved")
+    assert step(call, STAFF, lks, "approve")["registration_status"] == "registered"
 
 
 def test_refused_steps_say_why_and_change_nothing(call, make_lks):
@@ -106,6 +144,7 @@ def _registered(call, app, make_lks, name="LKSA Terdaftar"):
     step(call, STAFF, lks, "start_document_check")
     verify_all_required(call, app, lks)
     step(call, STAFF, lks, "start_field_verification")
+    call(approved_verification_visit, lks["id"], now=NOW)
     return step(call, STAFF, lks, "approve")
 
 
@@ -146,6 +185,7 @@ def test_expiry_job_and_renewal(call, app, make_lks):
     assert [a["kind"] for a in apps] == ["new", "renewal"]
     step(call, STAFF, lks, "start_document_check", now=after_end)
     step(call, STAFF, lks, "start_field_verification", now=after_end)
+    call(approved_verification_visit, lks["id"], now=after_end)
     final = step(call, STAFF, lks, "approve", now=after_end)
     assert final["registration_status"] == "registered" and final["valid_until"] > valid_until
     changes = call(StatusChange.select(StatusChange.action).where(StatusChange.lks == lks["id"]).run)

@@ -17,6 +17,8 @@ ADMIN = frozenset({Role.admin})
 STAFF = frozenset({Role.admin, Role.staff})
 STAFF_MANAGER = frozenset({Role.admin, Role.staff, Role.manager})
 FIELD_STAFF = frozenset({Role.admin, Role.staff, Role.inspector, Role.partner})
+MANAGER = frozenset({Role.manager})
+FILERS = frozenset({Role.admin, Role.staff, Role.inspector})
 
 # (method, path, who may use it). {user} and {token} are replaced by ids of
 # another user's account and token.
@@ -118,6 +120,38 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/alerts/{alert}/ack", ANY),
     ("GET", "/api/v1/alerts", ANY),
     ("POST", "/api/v1/alerts/{alert}/ack", ANY),
+    # findings: managers answer their own LKS's, staff decide; the field view.
+    ("GET", "/findings", STAFF_MANAGER),
+    ("GET", "/findings/{finding}", STAFF),
+    ("POST", "/findings/{finding}/responses", MANAGER),
+    ("POST", "/findings/{finding}/decision", STAFF),
+    ("GET", "/api/v1/findings", STAFF_MANAGER),
+    ("POST", "/api/v1/findings/{finding}/responses", MANAGER),
+    ("POST", "/api/v1/findings/{finding}/close", STAFF),
+    ("GET", "/api/v1/lks/{lks}/field", FIELD_STAFF),
+    # visit reports: the team and staff read them (the services narrow it to
+    # the team's tasks), staff review; admins edit checklists as new versions.
+    ("GET", "/api/v1/checklists", FIELD_STAFF),
+    ("GET", "/api/v1/visits", FIELD_STAFF),
+    ("POST", "/api/v1/visits", FIELD_STAFF),
+    ("GET", "/api/v1/visits/{visit}", FIELD_STAFF),
+    ("POST", "/api/v1/visits/{visit}/resubmit", FIELD_STAFF),
+    ("POST", "/api/v1/visits/{visit}/review", STAFF),
+    ("POST", "/api/v1/visits/{visit}/photos", FIELD_STAFF),
+    ("GET", "/visits", FIELD_STAFF),
+    ("GET", "/visits/{visit}", FIELD_STAFF),
+    ("POST", "/visits/{visit}/review", STAFF),
+    ("GET", "/visits/{visit}/photos/{photo}", FIELD_STAFF),
+    ("GET", "/visits/{visit}/report.pdf", FIELD_STAFF),
+    ("GET", "/admin/checklists", ADMIN),
+    ("GET", "/admin/checklists/{code:str}/new", ADMIN),
+    ("POST", "/admin/checklists/{code:str}/new", ADMIN),
+    # the tablet's visit form (partners co-sign, they do not file), its
+    # outbox page, and the service worker and manifest every page may fetch.
+    ("GET", "/tasks/{task}/visit", FILERS),
+    ("GET", "/visits/outbox", FIELD_STAFF),
+    ("GET", "/sw.js", PUBLIC),
+    ("GET", "/manifest.webmanifest", PUBLIC),
 ]
 
 
@@ -131,7 +165,8 @@ def _app_routes(app) -> set[tuple[str, str]]:
                 continue
             path = route.path
             for name, param in (("user_id", "{user}"), ("token_id", "{token}"), ("lks_id", "{lks}"), ("document_id", "{document}"),
-                                ("task_id", "{task}"), ("team_id", "{team}"), ("member_id", "{member}"), ("incident_id", "{incident}"), ("alert_id", "{alert}")):
+                                ("task_id", "{task}"), ("team_id", "{team}"), ("member_id", "{member}"), ("incident_id", "{incident}"), ("alert_id", "{alert}"),
+                                ("finding_id", "{finding}"), ("visit_id", "{visit}"), ("photo_id", "{photo}")):
                 path = path.replace("{" + name + ":int}", param)
             found.add((method, path.rstrip("/") or "/"))
     return found
@@ -200,8 +235,13 @@ def targets(make_user, make_lks, call, app):
 
     call(raise_alerts, now=now + timedelta(days=3))
     alert = call(Alert.select(Alert.id).first().run)
+    from inspections.findings.tables import Finding
+
+    finding = call(Finding.insert(Finding(lks=lks["id"], severity="minor", description="Sasaran uji akses", due_on=now.date(),
+                                          created_at=now)).returning(Finding.id).run)[0]
     return {"{alert}": str(alert["id"]), "{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"]),
-            "{task}": str(task["id"]), "{team}": str(team["id"]), "{member}": str(member["id"]), "{incident}": str(incident["id"])}
+            "{task}": str(task["id"]), "{team}": str(team["id"]), "{member}": str(member["id"]), "{incident}": str(incident["id"]),
+            "{finding}": str(finding["id"]), "{visit}": "999999", "{photo}": "999999"}
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role] + ["anonymous"])

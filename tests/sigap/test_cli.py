@@ -102,7 +102,7 @@ def test_demo_is_safe_to_repeat(call, settings):
     second = sigap("demo")
     assert second.returncode == 0, second.stderr
     roles = sorted(r["role"] for r in call(User.select(User.role).run))
-    assert roles == ["admin", "inspector", "manager", "partner", "staff"]
+    assert roles == ["admin", *["inspector"] * 13, "manager", "partner", "staff"]  # an inspector leads each team
     from registry.tables import Lks
 
     assert call(Lks.count().where(Lks.name.like("%(Demo)")).run) == 72
@@ -112,8 +112,10 @@ def test_demo_is_safe_to_repeat(call, settings):
     from inspections.teams.tables import Team, TeamMember
 
     assert call(Team.count().run) == 13
-    leads = call(TeamMember.select(TeamMember.user.username).where(TeamMember.is_lead == True).run)  # noqa: E712
-    assert [r["user.username"] for r in leads] == ["inspector"]
+    leads = call(TeamMember.select(TeamMember.team.area_code, TeamMember.user.username).where(TeamMember.is_lead == True).run)  # noqa: E712
+    by_area = {r["team.area_code"]: r["user.username"] for r in leads}
+    assert len(leads) == len(by_area) == 13 and by_area["36.71.11"] == "inspector"
+    assert by_area["36.71.01"] == "ketua.367101"
     # The same credentials are printed both times and they work.
     assert first.stdout == second.stdout
     creds = (settings.var_dir / "demo_credentials.txt").read_text()

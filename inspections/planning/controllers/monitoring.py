@@ -1,6 +1,9 @@
-"""The monitoring page of an LKS (``/lks/{id}/monitoring``): its risk and
-why, its tasks, open findings and (for staff) incidents. Inspectors and
-partners reach it for LKS their teams cover or whose tasks they see."""
+"""The field view of an LKS (``/lks/{id}/monitoring``, and
+``/api/v1/lks/{id}/field`` for the tablet): where it is, who to reach, its
+residents, documents, past visits and open findings (partners: the basic
+profile only); for staff and inspectors also its risk and why, its tasks
+and (staff) incidents. Inspectors and partners reach it for LKS their teams
+cover or whose tasks they see; another LKS is "not found"."""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from inspections.incidents.services import list_incidents
-from inspections.planning import risk, services
+from inspections.planning import field, risk, services
 from inspections.web import FIELD_OR_STAFF
-from registry import regions
 from registry.access import is_staff
+from sigap.tables import Role
 from sigap.web import actor_of, page, utcnow
 
 
@@ -25,20 +28,29 @@ class MonitoringPages(Controller):
     async def monitoring(self, request: Request, lks_id: FromPath[int]) -> Template:
         actor = actor_of(request)
         now = utcnow()
-        lks = await services.monitoring_lks(actor, lks_id)
+        profile = await field.field_profile(actor, lks_id, now=now)
         staff = is_staff(actor)
-        places = await regions.region_names({lks["kelurahan_code"], lks["kecamatan_code"]})
         tasks = services.with_overdue(await services.search_tasks(actor, lks_id=lks_id, limit=100), now)
         return page(
             "inspections/monitoring.html",
-            lks=lks,
-            places=places,
-            assessment=await risk.current_risk(lks_id, now=now),
+            lks=profile["lks"],
+            profile=profile,
+            assessment=None if actor.role == Role.partner else await risk.current_risk(lks_id, now=now),
             tasks=tasks,
-            findings=await services.findings_of(lks_id),
             incidents=await list_incidents(actor, lks_id=lks_id) if staff else None,
             is_staff=staff,
             today=services.today_wib(now),
             high_at=risk.HIGH_AT,
             medium_at=risk.MEDIUM_AT,
         )
+
+
+class FieldAPI(Controller):
+    path = "/api/v1/lks"
+    tags = ["lks"]
+    guards = [FIELD_OR_STAFF]
+
+    @get("/{lks_id:int}/field")
+    async def field_profile(self, request: Request, lks_id: FromPath[int]) -> dict:
+        """The LKS's field profile for the tablet (partners: basic only)."""
+        return await field.field_profile(actor_of(request), lks_id, now=utcnow())

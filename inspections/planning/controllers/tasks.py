@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 
+from inspections.findings import services as findings
 from inspections.planning import services
 from inspections.planning.controllers.calendar import calendar_href
 from inspections.planning.tables import TaskKind, TaskStatus
@@ -135,7 +136,7 @@ async def _task_page(request: Request, task_id: int, status_code: int = 200, **c
         is_staff=is_staff(actor),
         can_plan=services.can_plan(actor),
         outcome_choices=choices(services.OUTCOME_LABELS),
-        finding_severity_choices=choices(services.FINDING_SEVERITY_LABELS),
+        finding_severity_choices=choices(findings.FINDING_SEVERITY_LABELS),
         today=services.today_wib(now),
         now=now,
         **context,
