@@ -400,6 +400,8 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict]:
     """status, code, translated message, extra fields."""
     if isinstance(exc, DomainError):
         return exc.status_code, exc.code, exc.message, ({"fields": exc.fields} if exc.fields else {})
+    if isinstance(exc, UnicodeDecodeError):  # a form field or body that is not UTF-8 text
+        return 400, "invalid", _("The request is malformed or incomplete."), {}
     if isinstance(exc, ValidationException):
         extra = exc.extra if isinstance(exc.extra, list) else []
         details = [

@@ -60,3 +60,16 @@ def test_the_nul_character_is_refused_everywhere_with_a_message(client, make_use
     r = client.post("/login", data={"username": "adm\x00", "password": "x", "_csrf_token": csrf_token(client)})
     assert r.status_code == 422
     assert client.get("/api/v1/teams").json()["items"] == []
+
+
+def test_a_form_field_that_is_not_utf8_is_a_400(client, make_user):
+    """Found by the API fuzzer: Litestar's multipart parser raises on a text
+    field that is not UTF-8; the answer is a 400, not a 500."""
+    from tests.conftest import csrf_token
+
+    make_user("adm", "admin")
+    login(client, "adm")
+    body = b'--x\r\nContent-Disposition: form-data; name="text"\r\n\r\n\xff\xfe\r\n--x--\r\n'
+    r = client.post("/api/v1/findings/1/responses", content=body,
+                    headers={"X-CSRFToken": csrf_token(client), "Content-Type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid"
