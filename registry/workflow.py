@@ -19,7 +19,7 @@ from registry.services import decode
 from registry.tables import Application, ApplicationKind, ApplicationStep, Lks, RegistrationStatus, StatusChange
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import write_transaction
+from sigap.db import lock_row, write_transaction
 from sigap.errors import Conflict, Forbidden, ValidationError
 from sigap.i18n import N_, WIB, _, choice_label
 from sigap.settings import get_settings
@@ -137,6 +137,7 @@ async def transition(
     reason = " ".join((reason or "").split())[:1000]
     today = now.astimezone(WIB).date()
     async with write_transaction():
+        await lock_row(Lks, lks_id)  # concurrent actions on one LKS: one at a time, the next sees the result
         lks = await get_lks(actor, lks_id)
         application = await open_application(lks_id)
         allowed = {a.name: a for a in available_actions(actor, lks, application, today)}

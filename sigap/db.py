@@ -302,6 +302,15 @@ async def write_transaction() -> AsyncIterator[object]:
             yield tx
 
 
+async def lock_row(table, row_id: int) -> None:
+    """Inside a write transaction: make concurrent writers of this row wait
+    for this one (PostgreSQL ``SELECT ... FOR UPDATE``), so a decision read
+    from the row still holds when it is written. SQLite needs nothing: its
+    write transactions (BEGIN IMMEDIATE) already run one at a time."""
+    if not is_sqlite():
+        await table.select(table._meta.primary_key).where(table._meta.primary_key == row_id).lock_rows()
+
+
 async def start(engine: Engine | None = None) -> None:
     """Open the pool (PostgreSQL) or the shared connection (SQLite)."""
     engine = engine or get_engine()

@@ -240,3 +240,37 @@ def test_documents_complete_flag_follows_reviews(call, app, make_lks):
     npwp = call(Document.select().where((Document.lks == lks["id"]) & (Document.doc_type == "npwp")).first().run)
     call(documents.review, STAFF, npwp["id"], verdict="rejected", reason="NPWP tidak terbaca.", now=NOW)
     assert call(Lks.select(Lks.documents_complete).where(Lks.id == lks["id"]).first().run)["documents_complete"] is False
+
+
+def test_concurrent_approvals_and_submits_let_one_win(call, app, make_lks):
+    """Four staff approving one registration at once: one approval, one
+    certificate number, one status change and audit event; the others get a
+    conflict. Four submits at once open one application."""
+    import asyncio
+
+    lks = make_lks("LKSA Serentak")
+    for action in ("submit", "start_document_check"):
+        step(call, STAFF, lks, action)
+    verify_all_required(call, app, lks)
+    step(call, STAFF, lks, "start_field_verification")
+    call(approved_verification_visit, lks["id"], now=NOW)
+
+    async def at_once(action: str, target: dict) -> list:
+        async def one():
+            return await workflow.transition(STAFF, target["id"], action, now=NOW,
+                                             approval_checks=[verification_visit_problems],
+                                             verification_started=[create_verification_task])
+        return await asyncio.gather(*(one() for _ in range(4)), return_exceptions=True)
+
+    results = call(at_once, "approve", lks)
+    assert sum(isinstance(r, dict) for r in results) == 1, results
+    assert all(isinstance(r, Conflict) for r in results if not isinstance(r, dict)), results
+    numbers = call(Lks.select(Lks.certificate_number).where(Lks.id == lks["id"]).first().run)
+    assert numbers["certificate_number"] == "0001/TD-LKS/36.71/2026"
+    assert call(StatusChange.count().where((StatusChange.lks == lks["id"]) & (StatusChange.to_status == "registered")).run) == 1
+    assert call(AuditEvent.count().where(AuditEvent.action == "lks.approve").run) == 1
+
+    fresh = make_lks("LKSA Serentak Dua")
+    results = call(at_once, "submit", fresh)
+    assert sum(isinstance(r, dict) for r in results) == 1, results
+    assert call(Application.count().where(Application.lks == fresh["id"]).run) == 1
