@@ -19,7 +19,7 @@ from registry.access import ensure_can_see, is_staff, lks_exists
 from registry.tables import Document, DocumentStatus, Lks, LksKind
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import write_transaction
+from sigap.db import lock_row, write_transaction
 from sigap.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.storage import ObjectNotFound, Storage, StorageError
@@ -271,6 +271,7 @@ async def review(actor: Actor, document_id: int, *, verdict: str, reason: str = 
             _("Give a reason (at least 5 characters): the LKS manager will see it."), fields={"reason": _("Required.")}
         )
     async with write_transaction():
+        await lock_row(Document, document_id)
         before = await get_document(actor, document_id)
         if before["status"] == DocumentStatus.superseded.value:
             raise Conflict(_("A newer upload has replaced this document; review that one instead."))

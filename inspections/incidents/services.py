@@ -25,7 +25,7 @@ from registry.access import is_staff
 from registry.tables import Lks
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import write_transaction
+from sigap.db import lock_row, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, _
 
@@ -227,6 +227,7 @@ async def close_incident(actor: Actor, incident_id: int, *, outcome: str, now: d
     if len(outcome) < 10:
         raise ValidationError(_("Describe the outcome (at least 10 characters)."), fields={"outcome": _("Required.")})
     async with write_transaction():
+        await lock_row(Incident, incident_id)  # closed once, however many close it at once
         incident = await _open_incident(incident_id)
         await Incident.update(
             {Incident.status: "closed", Incident.outcome: outcome[:5000], Incident.closed_at: now, Incident.version: incident["version"] + 1}

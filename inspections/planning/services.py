@@ -25,7 +25,7 @@ from registry.access import FIELD_ROLES, is_staff
 from registry.tables import Lks, RegistrationStatus, StatusChange
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import insert_many, write_transaction
+from sigap.db import insert_many, lock_row, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.tables import Role
@@ -295,6 +295,7 @@ async def act_on_task(
         raise Forbidden(_("Only Dinas Sosial officers can reschedule or cancel a task."))
     reason = " ".join((reason or "").split())[:1000]
     async with write_transaction():
+        await lock_row(Task, task_id)  # two people acting on one task: the second sees the first's result
         before = await get_task(actor, task_id)
         if version is not None and before["version"] != version:
             raise Conflict(_("This task was changed by someone else in the meantime. Reload the page and try again."))

@@ -360,3 +360,24 @@ def test_task_pages_never_show_the_incident_description(client, world):
     client.cookies.clear()
     login(client, "agus")
     assert "/incidents/" not in client.get(f"/tasks/{world.task_a['id']}").text
+
+
+def test_two_officers_acting_at_once_on_one_task_one_wins(call, world):
+    """Both hold version 1 and start the task at the same moment: one starts
+    it, the other is told it changed meanwhile (PostgreSQL locks the row)."""
+    import asyncio
+
+    from sigap.errors import Conflict
+
+    task = world.task_a
+
+    async def both():
+        return await asyncio.gather(
+            *(planning.act_on_task(STAFF, task["id"], "start", version=task["version"], now=now_utc()) for _ in range(3)),
+            return_exceptions=True,
+        )
+
+    results = call(both)
+    assert sum(isinstance(r, dict) for r in results) == 1, results
+    assert all(isinstance(r, Conflict) for r in results if not isinstance(r, dict))
+    assert task_row(call, task["id"])["version"] == task["version"] + 1

@@ -177,7 +177,8 @@ def test_a_backup_under_writes_restores_every_row_and_document(places, start_ser
     assert counts.keys() == before.keys()
     for table, n in counts.items():
         assert before[table] <= n <= after[table], (table, before[table], n, after[table])
-    assert counts["registry_lks"] >= 5 and counts["registry_document"] == counts["registry_lks"]
+    # One writer thread: at most its last LKS was in the snapshot without its document yet.
+    assert counts["registry_lks"] >= 5 and counts["registry_lks"] - 1 <= counts["registry_document"] <= counts["registry_lks"]
     for key, sha256, size in target.documents():
         data = target.stored(key)
         assert len(data) == size and hashlib.sha256(data).hexdigest() == sha256, key
