@@ -28,10 +28,16 @@ def _world(call, make_lks, n: int, offset: int) -> list[dict]:
     call(incidents.record_incident, ADMIN, lks_id=rows[0]["id"], source="public_complaint", category="neglect", severity="high",
          occurred_on=now().date().isoformat(), description="Laporan warga untuk uji jumlah kueri.", now=now())
     call(jobs.plan, now=now())
+    from inspections.planning.tables import Task
+    from tests.inspections.visit_rows import add_visit
+
+    tasks = call(Task.select(Task.id).where(Task.lks.is_in([r["id"] for r in rows])).run)
+    for task in tasks:  # a submitted report for every task: the visits list shows them
+        call(add_visit, task["id"], status="submitted")
     return rows
 
 
-PAGES = ["/", "/lks", "/tasks", "/incidents", "/teams", "/alerts", "/findings", "/api/v1/lks", "/api/v1/tasks", "/api/v1/findings"]
+PAGES = ["/", "/lks", "/tasks", "/incidents", "/teams", "/alerts", "/findings", "/visits", "/api/v1/lks", "/api/v1/tasks", "/api/v1/findings"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -63,3 +69,17 @@ def test_lks_page_queries_are_bounded(client, call, make_user, make_lks, count_q
     count_queries.reset()
     assert client.get(f"/lks/{lks['id']}").status_code == 200
     assert len(count_queries) <= 20, "\n".join(count_queries.statements)
+
+
+def test_visit_report_and_field_view_queries_are_bounded(client, call, make_user, make_lks, count_queries):
+    from inspections.visits.tables import Visit
+
+    make_user("adm", "admin")
+    login(client, "adm")
+    [lks, *_] = _world(call, make_lks, 3, 0)
+    visit = call(Visit.select(Visit.id).where(Visit.lks == lks["id"]).first().run)
+    for path in (f"/visits/{visit['id']}", f"/lks/{lks['id']}/monitoring", f"/api/v1/visits/{visit['id']}"):
+        client.get(path)
+        count_queries.reset()
+        assert client.get(path).status_code == 200, path
+        assert len(count_queries) <= 20, f"{path}:\n" + "\n".join(count_queries.statements)
