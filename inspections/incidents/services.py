@@ -212,12 +212,13 @@ async def add_incident_action(
             actor, "incident.action", "incident", incident_id, now=now,
             after={"kind": kind, "count": action.count, "referral": action.referral},
         )
-    if kind == IncidentActionKind.registration_suspended.value:
-        lks = await Lks.select(Lks.registration_status).where(Lks.id == incident["lks"]).first()
-        if lks and lks["registration_status"] == "registered":
-            await registry_services.transition(
-                actor, incident["lks"], "suspend", reason=_("Suspended while an incident is handled."), now=now
-            )
+        if kind == IncidentActionKind.registration_suspended.value:
+            # The action and the suspension it records: both or neither.
+            lks = await Lks.select(Lks.registration_status).where(Lks.id == incident["lks"]).first()
+            if lks and lks["registration_status"] == "registered":
+                await registry_services.transition(
+                    actor, incident["lks"], "suspend", reason=_("Suspended while an incident is handled."), now=now
+                )
     return await IncidentAction.select().where(IncidentAction.id == action.id).first()
 
 

@@ -288,3 +288,24 @@ def test_choosing_the_lks_for_a_new_incident(client, call, make_user, make_lks):
     chosen = client.get(f"/incidents/new?lks_id={lks['id']}").text
     assert 'name="description"' in chosen and 'spellcheck="false"' in chosen
     assert client.get("/incidents/new?lks_id=999999").status_code == 404
+
+
+def test_a_suspension_that_fails_records_no_action(client, call, make_user, make_lks, monkeypatch):
+    """The "registration suspended" action and the suspension are one
+    transaction: when the suspension cannot be written, neither is kept."""
+    from registry import workflow
+    from sigap.errors import Conflict
+
+    world = make_world(call, make_user, make_lks)
+    lks_id = world.lks_a["id"]
+    call(Lks.update({Lks.registration_status: "registered", Lks.certificate_number: "0002/TD-LKS/36.71/2026"}).where(Lks.id == lks_id).run)
+
+    async def refuses(*args, **kwargs):  # fault injection: the registry refuses the suspension
+        raise Conflict("Tidak dapat ditangguhkan sekarang.")
+
+    monkeypatch.setattr(workflow, "transition", refuses)
+    login(client, "rina")
+    r = form(client, f"/incidents/{world.incident_a['id']}/actions", {"kind": "registration_suspended", "note": "Sampai pemeriksaan"})
+    assert r.status_code == 409
+    assert call(IncidentAction.select(IncidentAction.id).run) == []
+    assert call(Lks.select(Lks.registration_status).where(Lks.id == lks_id).first().run)["registration_status"] == "registered"
