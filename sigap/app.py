@@ -19,6 +19,7 @@ from litestar.template.config import TemplateConfig
 from sigap import db, i18n
 from sigap.domains import default_plugins
 from sigap.logs import configure_logging
+from sigap.openapi import declare_errors
 from sigap.security import no_store_for_signed_in, security_headers
 from sigap.sessions import make_store
 from sigap.settings import PROJECT_ROOT, Settings, get_settings, set_settings
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | N
             await session_store.close()
             storage.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             create_static_files_router(
                 path="/static",
@@ -136,3 +137,5 @@ def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | N
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
         debug=False,
     )
+    declare_errors(app)
+    return app

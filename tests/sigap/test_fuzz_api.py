@@ -1,5 +1,6 @@
 """Property-based fuzzing of the JSON API from its OpenAPI schema
-(Schemathesis + Hypothesis): whatever a client sends, no answer is a 5xx.
+(Schemathesis + Hypothesis): whatever a client sends, no answer is a 5xx,
+and every answer has a status code and a body shape the schema declares.
 It runs against a real server with a database of its own, signed in as an
 admin with a bearer token (so every route is reachable), with a fixed
 budget of examples per operation."""
@@ -15,6 +16,8 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import response_schema_conformance, status_code_conformance
+from schemathesis.core.failures import FailureGroup
 
 from tests.conftest import BACKEND, ROOT, TMP, ServerProcess, free_port, password_for, pg_admin, pg_url
 
@@ -82,6 +85,11 @@ def test_no_input_makes_the_api_answer_5xx(fuzz_server):
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}")
+                return
+            try:  # the answer is one the schema declares, in the shape it declares
+                case.validate_response(response, checks=[status_code_conformance, response_schema_conformance])
+            except (AssertionError, FailureGroup) as exc:
+                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code} not as documented: {str(exc)[:300]}")
 
         run()
     print(f"fuzz: {operations} operations, answers by status: {dict(sorted(statuses.items()))}")
