@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint-imports test-sqlite test-postgres bench bench-registry bench-plan install migrate demo messages clean
+.PHONY: run test lint-imports test-sqlite test-postgres bench bench-registry bench-plan bench-visits install migrate demo messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,7 @@ test-postgres: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	@scripts/bench-deps.sh
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.visits
 
 # The registry at scale: 100,000 generated LKS (list, search, list page) and a
 # 200 MiB upload, on top of the default scenarios.
@@ -66,6 +67,12 @@ bench-registry: $(VENV)/.installed-test
 bench-plan: $(VENV)/.installed-test
 	$(BIN)/python -m bench.plan_job --database sqlite $(BENCH_ARGS)
 	$(BIN)/python -m bench.plan_job --database postgres $(BENCH_ARGS)
+
+# The visit report (issue 9): the tablet form page's transferred size (first
+# load, reload from the service worker) and a 20-photo report sent to
+# PostgreSQL + S3 (SeaweedFS), with Debian's Chromium.
+bench-visits: $(VENV)/.installed-test
+	$(BIN)/python -m bench.visits $(BENCH_ARGS)
 
 # Re-extract translatable strings and merge them into the catalogs.
 messages: $(VENV)/.installed-test
