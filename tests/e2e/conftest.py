@@ -148,3 +148,36 @@ def html_lang(page) -> str:
 
 def main_menu(page) -> list[str]:
     return [t.strip() for t in page.locator("nav.mainnav a").all_inner_texts()]
+
+
+# --- a network that really goes away ----------------------------------------------
+
+
+class RestartableServer:
+    """``sigap serve`` on a fixed port that a test stops (the network is gone
+    for the page *and* its service worker: Playwright's offline switch does
+    not cover workers) and starts again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: ServerProcess | None = None
+
+    def start(self) -> None:
+        self.process = ServerProcess({}, self.port)
+        self.process.wait_healthy()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+@pytest.fixture
+def restartable_server(database: str) -> Iterator[RestartableServer]:
+    server = RestartableServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
