@@ -414,11 +414,8 @@ def _make_pdf(path: Path, size: int) -> str:
 
 
 def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        while chunk := fh.read(MIB):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _upload(client: httpx.Client, lks_id: int, path: Path, headers: dict[str, str]) -> httpx.Response:

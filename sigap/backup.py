@@ -57,11 +57,8 @@ class BackupResult:
 
 
 def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[str, int]:

@@ -78,11 +78,13 @@ class Wiring:
             self.install_one(plugin)
         return self
 
-    def install_one(self, plugin: DomainPlugin) -> None:
+    def install_one(self, plugin: DomainPlugin) -> bool:
+        """Wire ``plugin`` unless a plugin of its kind is already in; True if it was wired now."""
         if any(type(p) is type(plugin) for p in self.plugins):
-            return
+            return False
         self.plugins.append(plugin)
         plugin.wire(self)
+        return True
 
     # --- contributions --------------------------------------------------------
 
@@ -146,8 +148,8 @@ class DomainPlugin(InitPluginProtocol):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         wiring: Wiring = app_config.state["wiring"]
-        wiring.install_one(self)
-        app_config.route_handlers.extend(self.route_handlers())
+        if wiring.install_one(self):  # the same domain given twice adds its routes once
+            app_config.route_handlers.extend(self.route_handlers())
         return app_config
 
 
