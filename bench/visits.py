@@ -139,13 +139,13 @@ def seed(app: SigapApp) -> dict:
 def s3_server(workdir: Path):
     """SeaweedFS exactly as the tests start it (tests/s3.py)."""
     try:
-        from tests.s3 import _start_once, _stop
+        from tests.s3 import start_s3_server, stop_s3_server
     except ImportError as exc:
         raise BenchError(f"tests/s3.py is not importable (install the test extra): {exc}") from exc
     root = Path(tempfile.mkdtemp(prefix="sigap-bench-s3-"))  # short: unix socket paths
     try:
         try:
-            server = _start_once(root / "run")
+            server = start_s3_server(root / "run")
         except Exception as exc:
             logs = sorted(root.glob("run/weed-*.log"))
             tail = logs[-1].read_text(errors="replace")[-2000:] if logs else "(no log)"
@@ -153,7 +153,7 @@ def s3_server(workdir: Path):
         try:
             yield server
         finally:
-            _stop(server)
+            stop_s3_server(server)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

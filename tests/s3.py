@@ -167,7 +167,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _start_once(root: Path) -> S3Server:
+def start_s3_server(root: Path) -> S3Server:
     singles, twins = _free_ports(8, with_twin=1)
     ports = dict(
         zip(
@@ -233,7 +233,7 @@ def _start_once(root: Path) -> S3Server:
                 raise RuntimeError(f"S3 did not answer within {START_TIMEOUT:.0f} s (last: {last_error!r})")
             time.sleep(0.1)
     except BaseException:
-        _stop(server)
+        stop_s3_server(server)
         raise
     finally:
         client.close()
@@ -241,7 +241,7 @@ def _start_once(root: Path) -> S3Server:
     return server
 
 
-def _stop(server: S3Server) -> None:
+def stop_s3_server(server: S3Server) -> None:
     """SIGTERM; after ``STOP_TIMEOUT`` seconds SIGKILL, by PID."""
     proc = server.proc
     if proc is None or proc.poll() is not None:
@@ -279,7 +279,7 @@ class _Shared:
             attempts: list[str] = []
             for _ in range(3):  # a port taken between picking and binding: try new ones
                 try:
-                    cls.server = _start_once(cls.root / f"run{len(attempts)}")
+                    cls.server = start_s3_server(cls.root / f"run{len(attempts)}")
                     break
                 except Exception as exc:  # noqa: BLE001 - reported below
                     log = sorted(cls.root.glob(f"run{len(attempts)}/weed-*.log"))
@@ -299,7 +299,7 @@ class _Shared:
         if cls.users > 0:
             return
         if cls.server is not None:
-            _stop(cls.server)
+            stop_s3_server(cls.server)
             cls.server = None
         if cls.root is not None:
             shutil.rmtree(cls.root, ignore_errors=True)
