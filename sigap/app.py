@@ -85,12 +85,17 @@ def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | N
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
-            await db.start()
+            await db.start(sqlite_readers=settings.sqlite_readers)
         except Exception as exc:  # the database may come up later: /readyz tells
             log.error("database connection pool not started", extra={"error": type(exc).__name__})
         from sigap.scheduler import JobRunner
 
-        jobs = JobRunner(settings.database_url, wiring.jobs, retry_s=settings.scheduler_retry_s)
+        jobs = JobRunner(
+            settings.database_url,
+            wiring.jobs,
+            retry_s=settings.scheduler_retry_s,
+            lock_path=settings.var_dir / "scheduler.lock" if settings.is_sqlite else None,
+        )
         if settings.scheduler_enabled:
             await jobs.start()
         app.state.jobs = jobs
@@ -139,3 +144,9 @@ def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | N
     )
     declare_errors(app)
     return app
+
+
+def app_from_environment() -> Litestar:
+    """The app as each worker of ``sigap serve --workers N`` builds it (an
+    import-string factory: uvicorn starts the workers in new processes)."""
+    return create_app(get_settings())

@@ -184,13 +184,11 @@ async def _audit_verify(args: argparse.Namespace) -> None:
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from sigap.app import create_app
     from sigap.settings import get_settings
 
     settings = get_settings()
-    app = create_app(settings)
-    uvicorn.run(
-        app,
+    workers = args.workers or settings.workers
+    options = dict(
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_config=None,
@@ -198,6 +196,21 @@ def _serve(args: argparse.Namespace) -> None:
         proxy_headers=settings.trust_proxy_headers,
         server_header=False,
     )
+    if workers == 1:
+        from sigap.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+    else:
+        # Each worker is a new process that builds the app from the same
+        # environment; the scheduler runs in one of them (sigap.scheduler).
+        uvicorn.run("sigap.app:app_from_environment", factory=True, workers=workers, **options)
+
+
+def _worker_count(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("from 1 to 64")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -207,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the web application")
     serve.add_argument("--host", default=None, help="address to listen on (SIGAP_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (SIGAP_PORT, default 8000)")
+    serve.add_argument(
+        "--workers", type=_worker_count, default=None, help="worker processes (SIGAP_WORKERS, default: the number of cores)"
+    )
     serve.set_defaults(handler=_serve, is_async=False)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")

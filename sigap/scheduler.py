@@ -9,8 +9,10 @@ the scheduler only decides *when*, never *whether twice is safe*.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sigap.i18n import WIB
 from sigap.wiring import Job
@@ -56,34 +58,77 @@ def start_scheduler(jobs: Mapping[str, Job]):
 ADVISORY_LOCK_KEY = 7_136_711  # "SIGAP scheduler": any fixed number shared by all instances
 
 
-class JobRunner:
-    """Runs the scheduler in this process, unless another instance already
-    does: with PostgreSQL only the holder of a session-level advisory lock
-    (kept on its own connection for the life of the process) runs jobs; the
-    others retry every 30 s and take over when the leader goes away."""
+class _FileLock:
+    """An exclusive ``flock`` on a file under ``SIGAP_VAR_DIR``: the SQLite
+    leader lock. The kernel drops it when the holding process dies, however
+    it dies, so a standby worker can take over."""
 
-    def __init__(self, database_url: str, jobs: Mapping[str, Job], retry_s: float = 30.0) -> None:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+
+class JobRunner:
+    """Runs the scheduler in exactly one process among the workers and
+    instances that share a database. The leader is whoever holds a lock:
+    with PostgreSQL a session-level advisory lock (kept on its own connection
+    for the life of the process), with SQLite an exclusive file lock on
+    ``lock_path`` (next to the database, so only processes on this machine
+    compete, which is all SQLite allows). The others are on standby, retry
+    every ``retry_s`` seconds and take over when the leader goes away."""
+
+    def __init__(self, database_url: str, jobs: Mapping[str, Job], retry_s: float = 30.0, lock_path: Path | None = None) -> None:
         self.database_url = database_url
         self.jobs = jobs
         self.retry_s = retry_s
         self.role = "off"
         self.scheduler = None
         self._lock_connection = None
+        self._file_lock = _FileLock(lock_path) if lock_path is not None else None
         self._waiter = None
+
+    @property
+    def _postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql:", "postgres:"))
 
     async def start(self) -> None:
         import asyncio
 
-        if not self.database_url.startswith(("postgresql:", "postgres:")):
-            self._start_jobs()
+        if not self._postgres and self._file_lock is None:
+            self._start_jobs()  # a single process by construction (tests, scripts)
             return
         if await self._try_lock():
             self._start_jobs()
+            log.info("scheduler: leader", extra={"pid": os.getpid()})
         else:
             self.role = "standby"
+            log.info("scheduler: standby (another process runs the jobs)", extra={"pid": os.getpid()})
             self._waiter = asyncio.get_running_loop().create_task(self._wait_for_leadership())
 
     async def _try_lock(self) -> bool:
+        if not self._postgres:
+            assert self._file_lock is not None
+            return self._file_lock.try_acquire()
         import asyncpg
 
         try:
@@ -103,7 +148,7 @@ class JobRunner:
         while True:
             await asyncio.sleep(self.retry_s)
             if await self._try_lock():
-                log.info("scheduler: this instance is now the leader")
+                log.info("scheduler: this process is now the leader", extra={"pid": os.getpid()})
                 self._start_jobs()
                 return
 
@@ -118,4 +163,6 @@ class JobRunner:
             self.scheduler.shutdown(wait=False)
         if self._lock_connection is not None:
             await self._lock_connection.close()
+        if self._file_lock is not None:
+            self._file_lock.release()
         self.role = "off"

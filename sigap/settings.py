@@ -15,6 +15,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def default_workers() -> int:
+    """One web worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def _var_dir() -> Path:
     return Path(os.environ.get("SIGAP_VAR_DIR", PROJECT_ROOT / "var")).resolve()
 
@@ -145,6 +153,8 @@ class Settings:
     max_photo_mb: int = 5  # largest visit report photo
     scheduler_enabled: bool = True
     scheduler_retry_s: float = 30.0  # how often a standby instance tries to become the scheduler leader
+    workers: int = 1  # `sigap serve` processes (SIGAP_WORKERS; default: the machine's cores)
+    sqlite_readers: int = 4  # read connections per process on SQLite (WAL lets them read at once)
     # Routine visit interval by risk level, in months.
     visit_months_high: int = 3
     visit_months_medium: int = 6
@@ -198,6 +208,8 @@ class Settings:
             max_photo_mb=r.integer("SIGAP_MAX_PHOTO_MB", 5, low=1, high=50),
             scheduler_enabled=r.flag("SIGAP_SCHEDULER", True),
             scheduler_retry_s=r.number("SIGAP_SCHEDULER_RETRY_S", 30.0, low=0.1, high=3600),
+            workers=r.integer("SIGAP_WORKERS", default_workers(), low=1, high=64),
+            sqlite_readers=r.integer("SIGAP_SQLITE_READERS", 4, low=1, high=32),
             visit_months_high=r.integer("SIGAP_VISIT_MONTHS_HIGH", 3, low=1, high=60),
             visit_months_medium=r.integer("SIGAP_VISIT_MONTHS_MEDIUM", 6, low=1, high=60),
             visit_months_low=r.integer("SIGAP_VISIT_MONTHS_LOW", 12, low=1, high=60),
