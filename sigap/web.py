@@ -33,6 +33,7 @@ from litestar.utils.scope.state import ScopeState
 
 from sigap import tokens
 from sigap.audit import Actor
+from sigap.bodies import field_problem
 from sigap.errors import DomainError, Throttled, ValidationError
 from sigap.i18n import DEFAULT_LOCALE, N_, _, normalize_locale, set_locale
 from sigap.logs import request_id_var
@@ -402,8 +403,17 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict]:
         return exc.status_code, exc.code, exc.message, ({"fields": exc.fields} if exc.fields else {})
     if isinstance(exc, UnicodeDecodeError):  # a form field or body that is not UTF-8 text
         return 400, "invalid", _("The request is malformed or incomplete."), {}
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):  # JSON nested past msgspec's depth
+        return 400, "invalid", _("The request is malformed or incomplete."), {}
     if isinstance(exc, ValidationException):
         extra = exc.extra if isinstance(exc.extra, list) else []
+        body = [e for e in extra if isinstance(e, dict) and e.get("source") == "body"]
+        if body:  # a typed body that did not decode: the house 422, each field named
+            fields: dict[str, str] = {}
+            for problem in body:
+                name, message = field_problem(str(problem.get("key") or ""), str(problem.get("message", "")))
+                fields.setdefault(name, message)
+            return 422, "invalid", _("Please correct the marked fields."), {"fields": fields}
         details = [
             {"field": (e.get("key") or ""), "problem": str(e.get("message", ""))} for e in extra if isinstance(e, dict)
         ]

@@ -18,6 +18,7 @@ from inspections.planning.services import today_wib
 from inspections.web import NO_STORE, STAFF, failed, form_page, int_field
 from registry import services as registry_services
 from registry.access import get_lks
+from sigap.bodies import Id
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import _, choices
 from sigap.web import actor_of, page, utcnow
@@ -129,7 +130,7 @@ class IncidentPages(Controller):
 
 @dataclass
 class IncidentBody:
-    lks_id: int
+    lks_id: Id
     source: str
     category: str
     severity: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
@@ -23,6 +23,7 @@ from inspections.teams.services import team_choices
 from inspections.web import FIELD_OR_STAFF, date_field, failed, form_page, int_field
 from registry import regions
 from registry.access import is_staff
+from sigap.bodies import Int32, one_of
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import N_, _, choices
 from sigap.web import actor_of, page, settings_of, utcnow
@@ -192,15 +193,15 @@ class TaskPages(Controller):
 
 @dataclass
 class FindingBody:
-    severity: str = ""
+    severity: Annotated[str, one_of(["minor", "major", "critical"])] = ""
     description: str = ""
     due_on: date | None = None
 
 
 @dataclass
 class TaskActionBody:
-    action: str
-    version: int | None = None
+    action: Annotated[str, one_of(["start", "complete", "reschedule", "cancel"])]
+    version: Int32 | None = None
     reason: str = ""
     due_on: date | None = None
     outcome: str | None = None
