@@ -19,6 +19,7 @@ from registry.controllers.lks import detail_page
 from sigap.bodies import one_of
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import _
+from sigap.openapi import DOCUMENT_TYPES, download
 from sigap.storage import iter_reader
 from sigap.web import actor_of, content_disposition, settings_of, utcnow
 
@@ -140,7 +141,8 @@ class DocumentsAPI(Controller):
     path = "/api/v1/documents"
     tags = ["documents"]
 
-    @get("/{document_id:int}/content", guards=[STAFF_OR_MANAGER])
+    @get("/{document_id:int}/content", guards=[STAFF_OR_MANAGER],
+         operation_class=download("The stored file, as uploaded (its original name in Content-Disposition).", *DOCUMENT_TYPES))
     async def content(self, request: Request, document_id: FromPath[int]) -> Stream:
         return await _download(request, document_id)
 

@@ -40,6 +40,7 @@ from registry.services import LksFilter
 from sigap.bodies import UNSET, Int32, UnsetType, one_of, sent
 from sigap.errors import DomainError, NotFound
 from sigap.i18n import WIB, choices
+from sigap.openapi import download
 from sigap.tables import Role
 from sigap.web import actor_of, content_disposition, page, settings_of, utcnow
 from sigap.wiring import wiring_of
@@ -216,7 +217,8 @@ class LksPages(Controller):
             return await detail_page(request, lks_id, status_code=exc.status_code, message=exc.message, errors=exc.fields)
         return Redirect(f"/lks/{lks_id}?done={data.get('action', '')}", status_code=303)
 
-    @get("/{lks_id:int}/certificate.pdf", guards=[STAFF_OR_MANAGER])
+    @get("/{lks_id:int}/certificate.pdf", guards=[STAFF_OR_MANAGER], include_in_schema=True, tags=["downloads"],
+         operation_class=download("The Tanda Daftar LKS (registration certificate) as a PDF.", "application/pdf"))
     async def certificate(self, request: Request, lks_id: FromPath[int]) -> Response[bytes]:
         lks = await services.read_lks(actor_of(request), lks_id)
         pdf = await certificate_pdf(lks, settings_of(request).region)
