@@ -12,6 +12,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Stream, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from msgspec import Struct
 
 from registry import documents
 from registry.controllers.guards import STAFF, STAFF_OR_MANAGER
@@ -104,8 +105,7 @@ class DocumentPages(Controller):
 # --- JSON API ------------------------------------------------------------------
 
 
-@dataclass
-class ReviewBody:
+class ReviewBody(Struct, kw_only=True):
     verdict: Annotated[str, one_of(["verified", "rejected"])]
     reason: str = ""
 

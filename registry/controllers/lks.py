@@ -5,7 +5,6 @@ same as JSON under ``/api/v1/lks``. Pages and API call the same services."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -239,9 +238,8 @@ async def _transition(request: Request, lks_id: int, action: str, reason: str) -
     )
 
 
-@dataclass
-class TransitionBody:
-    action: str
+class TransitionBody(Struct, kw_only=True):
+    action: Annotated[str, one_of(workflow.ACTIONS)]
     reason: str = ""
 
 

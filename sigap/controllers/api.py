@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -39,14 +38,12 @@ from sigap.wiring import LKS_EXISTS, wiring_of
 # --- JSON API ------------------------------------------------------------------
 
 
-@dataclass
-class LoginBody:
+class LoginBody(Struct, kw_only=True):
     username: str
     password: str
 
 
-@dataclass
-class TokenBody:
+class TokenBody(Struct, kw_only=True):
     name: str
     expires_in_days: Int32 | None = None  # 1 to 3650 (checked by the service)
 
@@ -105,8 +102,7 @@ class AuthAPI(Controller):
 ROLES = [role.value for role in Role]
 
 
-@dataclass
-class NewUserBody:
+class NewUserBody(Struct, kw_only=True):
     username: str
     role: Annotated[str, one_of(ROLES)]
     password: str

@@ -14,6 +14,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
+from msgspec import Struct
 
 from inspections.findings import services as findings
 from inspections.planning import services
@@ -191,15 +192,13 @@ class TaskPages(Controller):
 # --- JSON API ---------------------------------------------------------------------
 
 
-@dataclass
-class FindingBody:
+class FindingBody(Struct, kw_only=True):
     severity: Annotated[str, one_of(["minor", "major", "critical"])] = ""
     description: str = ""
     due_on: date | None = None
 
 
-@dataclass
-class TaskActionBody:
+class TaskActionBody(Struct, kw_only=True):
     action: Annotated[str, one_of(["start", "complete", "reschedule", "cancel"])]
     version: Int32 | None = None
     reason: str = ""

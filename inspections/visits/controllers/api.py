@@ -37,8 +37,7 @@ class ChecklistsAPI(Controller):
         return {"items": await checklists.current_checklists()}
 
 
-@dataclass
-class ReviewBody:
+class ReviewBody(Struct, kw_only=True):
     decision: Annotated[str, one_of(["approve", "return"])]
     comment: str = ""
     version: Int32 | None = None
