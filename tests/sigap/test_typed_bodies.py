@@ -233,3 +233,18 @@ def test_downloads_are_declared_as_files(client):
         for declared in answer["content"].values():
             assert declared["schema"] == {"type": "string", "format": "binary"}, (path, declared)
         assert "Content-Disposition" in answer["headers"], path
+
+
+def test_every_route_keeps_the_body_nul_check(app):
+    """The body check is the app's before_request hook; a controller or
+    handler with a hook of its own would replace it (Litestar keeps the
+    innermost one) and bodies with NUL would reach its services."""
+    from litestar.handlers import HTTPRouteHandler
+
+    from sigap.web import no_nul_in_body
+
+    handlers = [h for route in app.routes for h in getattr(route, "route_handlers", []) if isinstance(h, HTTPRouteHandler)]
+    assert len(handlers) > 50
+    hooks = {h.resolve_before_request() for h in handlers}
+    names = {getattr(hook, "__name__", None) or getattr(getattr(hook, "func", None), "__name__", repr(hook)) for hook in hooks}
+    assert names == {no_nul_in_body.__name__}, names
