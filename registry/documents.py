@@ -19,7 +19,7 @@ from registry.access import ensure_can_see, is_staff, lks_exists
 from registry.tables import Document, DocumentStatus, Lks, LksKind
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import lock_row, write_transaction
+from sigap.db import lock_row, unique_violation, write_transaction
 from sigap.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.storage import ObjectNotFound, Storage, StorageError
@@ -223,12 +223,17 @@ async def upload(
             row = await Document.select().where(Document.id == document.id).first()
             await _refresh_completeness(lks_id, now.astimezone(WIB).date())
             await audit.record(actor, "document.upload", "document", document.id, now=now, after=public_document(row))
-    except BaseException:
+    except BaseException as exc:
         # The row did not land: the stored object must not stay behind.
         try:
             await storage.delete(key)
         except StorageError:
             log.error("orphan document object left in storage", extra={"key": key})
+        if client_key is not None and unique_violation(exc):
+            # A concurrent copy of this upload (same client id) was stored first.
+            stored = await Document.select().where(Document.client_key == client_key).first()
+            if stored is not None:
+                return stored, False
         raise
     return row, True
 

@@ -33,6 +33,7 @@ from sigap.web import (
     csrf_guard,
     error_handler,
     no_nul_characters,
+    no_nul_in_body,
     token_guard,
 )
 from sigap.wiring import DomainPlugin, Wiring
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | N
         response_headers=security_headers(https=settings.cookie_secure),
         before_send=[no_store_for_signed_in],
         guards=[token_guard, bounded_numbers, no_nul_characters, csrf_guard],
+        before_request=no_nul_in_body,
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(templates)
         ),

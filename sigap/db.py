@@ -312,6 +312,14 @@ async def write_transaction() -> AsyncIterator[object]:
             yield tx
 
 
+def unique_violation(exc: BaseException) -> bool:
+    """A unique key refused an insert (SQLite or PostgreSQL): a concurrent
+    copy of the same write got there first."""
+    import asyncpg
+
+    return isinstance(exc, sqlite3.IntegrityError | asyncpg.UniqueViolationError)
+
+
 async def lock_row(table, row_id: int) -> None:
     """Inside a write transaction: make concurrent writers of this row wait
     for this one (PostgreSQL ``SELECT ... FOR UPDATE``), so a decision read

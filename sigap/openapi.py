@@ -12,6 +12,15 @@ from dataclasses import dataclass, field
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Schema,
+)
 from litestar.routes import HTTPRoute
 
 
@@ -44,3 +53,35 @@ def declare_errors(app: Litestar, prefix: str = "/api/v1/") -> None:
                 for status, description in ERRORS.items():
                     declared.setdefault(status, ResponseSpec(data_container=ErrorBody, description=description, generate_examples=False))
                 handler.responses = declared
+
+
+DOCUMENT_TYPES = (
+    "application/pdf", "image/jpeg", "image/png", "image/webp",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+
+
+def download(description: str, *media_types: str) -> type[Operation]:
+    """``operation_class`` for a route that answers with a file: its success
+    answer is declared as ``format: binary`` in each media type it may have,
+    with the ``Content-Disposition`` that names the file. (Litestar declares
+    a ``Stream`` or ``bytes`` answer as JSON.)"""
+
+    @dataclass
+    class FileDownload(Operation):
+        def __post_init__(self) -> None:
+            status = next((code for code in (self.responses or {}) if code.startswith("2")), "200")
+            self.responses = {**(self.responses or {}), status: OpenAPIResponse(
+                description=description,
+                content={
+                    media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
+                    for media_type in media_types
+                },
+                headers={"Content-Disposition": OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.STRING),
+                    description="attachment or inline, with the file name (RFC 6266; filename* for any language)",
+                )},
+            )}
+
+    return FileDownload

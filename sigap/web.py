@@ -33,6 +33,7 @@ from litestar.utils.scope.state import ScopeState
 
 from sigap import tokens
 from sigap.audit import Actor
+from sigap.bodies import field_problem
 from sigap.errors import DomainError, Throttled, ValidationError
 from sigap.i18n import DEFAULT_LOCALE, N_, _, normalize_locale, set_locale
 from sigap.logs import request_id_var
@@ -266,22 +267,36 @@ def bounded_numbers(connection: ASGIConnection, _handler: BaseRouteHandler) -> N
             raise ValidationError(_("This number is too large."), fields={name: _("This number is too large.")})
 
 
-async def no_nul_characters(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+def no_nul_characters(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     """App-wide: the NUL character cannot be stored (PostgreSQL refuses it
-    in text) and no person types it. Refused in the path, the query, JSON
-    bodies and form fields, with a message, before any service sees it."""
+    in text) and no person types it. Refused in the path and the query
+    here; in bodies by :func:`no_nul_in_body`, which runs after the role
+    guards."""
     bad = [name for name, value in connection.query_params.items() if "\x00" in value]
     bad += [name for name, value in connection.path_params.items() if isinstance(value, str) and "\x00" in value]
-    if not bad and connection.scope["method"] not in SAFE_METHODS:
-        request = connection if isinstance(connection, Request) else Request(connection.scope, connection.receive)
-        content_type, _params = request.content_type
-        if content_type == "application/json":
-            body = await request.body()
-            if b"\\u0000" in body or b"\x00" in body:
-                bad = ["body"]
-        elif content_type in {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}:
-            form = await request.form()
-            bad = [name for name, value in form.multi_items() if isinstance(value, str) and "\x00" in value]
+    if bad:
+        message = _("Remove the invisible control characters from this text.")
+        raise ValidationError(message, fields={name: message for name in bad})
+
+
+async def no_nul_in_body(request: Request) -> None:
+    """App-wide ``before_request``: NUL in a JSON body or a form field is
+    refused with a message before any service sees it. Litestar runs this
+    after every guard and before it decodes the body, so a role that may not
+    write gets its 403 without the body being read or parsed at all. (A
+    handler or controller with its own ``before_request`` would replace
+    this one: none has.)"""
+    if request.scope["method"] in SAFE_METHODS:
+        return
+    bad: list[str] = []
+    content_type, _params = request.content_type
+    if content_type == "application/json":
+        body = await request.body()
+        if b"\\u0000" in body or b"\x00" in body:
+            bad = ["body"]
+    elif content_type in {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}:
+        form = await request.form()
+        bad = [name for name, value in form.multi_items() if isinstance(value, str) and "\x00" in value]
     if bad:
         message = _("Remove the invisible control characters from this text.")
         raise ValidationError(message, fields={name: message for name in bad})
@@ -402,8 +417,17 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict]:
         return exc.status_code, exc.code, exc.message, ({"fields": exc.fields} if exc.fields else {})
     if isinstance(exc, UnicodeDecodeError):  # a form field or body that is not UTF-8 text
         return 400, "invalid", _("The request is malformed or incomplete."), {}
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):  # JSON nested past msgspec's depth
+        return 400, "invalid", _("The request is malformed or incomplete."), {}
     if isinstance(exc, ValidationException):
         extra = exc.extra if isinstance(exc.extra, list) else []
+        body = [e for e in extra if isinstance(e, dict) and e.get("source") == "body"]
+        if body:  # a typed body that did not decode: the house 422, each field named
+            fields: dict[str, str] = {}
+            for problem in body:
+                name, message = field_problem(str(problem.get("key") or ""), str(problem.get("message", "")))
+                fields.setdefault(name, message)
+            return 422, "invalid", _("Please correct the marked fields."), {"fields": fields}
         details = [
             {"field": (e.get("key") or ""), "problem": str(e.get("message", ""))} for e in extra if isinstance(e, dict)
         ]

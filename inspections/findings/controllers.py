@@ -15,12 +15,14 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from msgspec import Struct
 
 from inspections.findings import follow_up, services
 from inspections.findings.tables import FindingStatus
 from inspections.web import STAFF, date_field, failed, form_page, int_field
 from registry import regions
 from registry.access import STAFF_ROLES, is_staff
+from sigap.bodies import UNSET, Int32, UnsetType, sent
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import N_, _, choices
 from sigap.tables import Role
@@ -160,6 +162,12 @@ class RespondForm:
     file: UploadFile | None = None
 
 
+class CloseBody(Struct, kw_only=True):
+    version: Int32
+    note: str | None | UnsetType = UNSET  # the manager sees it
+    follow_up_on: str | None | UnsetType = UNSET  # YYYY-MM-DD: a re-inspection instead of closing
+
+
 class FindingsAPI(Controller):
     path = "/api/v1/findings"
     tags = ["findings"]
@@ -179,9 +187,9 @@ class FindingsAPI(Controller):
         return Response(row, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @post("/{finding_id:int}/close", guards=[STAFF], status_code=HTTP_200_OK)
-    async def close(self, request: Request, finding_id: FromPath[int], data: JSONBody[dict[str, Any]]) -> dict:
+    async def close(self, request: Request, finding_id: FromPath[int], data: JSONBody[CloseBody]) -> dict:
         """`{"note", "version"}` closes; `{"follow_up_on": "YYYY-MM-DD", "note", "version"}` schedules a re-inspection."""
-        return await _decide(request, finding_id, data)
+        return await _decide(request, finding_id, sent(data))
 
 
 route_handlers = [FindingPages, FindingsAPI]

@@ -5,19 +5,22 @@ cached; lists never show it."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED
+from msgspec import Struct
 
 from inspections.incidents import services
+from inspections.incidents.tables import IncidentCategory, IncidentSource, Severity
 from inspections.planning.services import today_wib
 from inspections.web import NO_STORE, STAFF, failed, form_page, int_field
 from registry import services as registry_services
 from registry.access import get_lks
+from sigap.bodies import Id, one_of
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import _, choices
 from sigap.web import actor_of, page, utcnow
@@ -127,13 +130,12 @@ class IncidentPages(Controller):
         return Redirect(f"/incidents/{incident_id}?closed=1", status_code=303)
 
 
-@dataclass
-class IncidentBody:
-    lks_id: int
-    source: str
-    category: str
-    severity: str
-    occurred_on: str
+class IncidentBody(Struct, kw_only=True):
+    lks_id: Id
+    source: Annotated[str, one_of(IncidentSource.__members__)]
+    category: Annotated[str, one_of(IncidentCategory.__members__)]
+    severity: Annotated[str, one_of(Severity.__members__)]
+    occurred_on: date  # not in the future
     description: str
 
 

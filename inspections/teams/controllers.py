@@ -3,13 +3,13 @@ Sosial staff only. Pages and API call the same services."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED
+from msgspec import Struct
 
 from inspections.planning import services as planning
 from inspections.teams import services
@@ -101,8 +101,7 @@ class TeamPages(Controller):
         return Redirect(f"/teams/{team_id}?removed=1#members", status_code=303)
 
 
-@dataclass
-class TeamBody:
+class TeamBody(Struct, kw_only=True):
     name: str
     area_code: str
 

@@ -11,10 +11,7 @@ team, or staff; partners co-sign but never file."""
 from __future__ import annotations
 
 import math
-import sqlite3
 from datetime import datetime
-
-import asyncpg
 
 from inspections.findings.tables import Finding
 from inspections.planning.services import get_task, visible_task_filter
@@ -28,7 +25,7 @@ from registry.access import is_staff
 from registry.tables import Lks
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import is_sqlite, write_transaction
+from sigap.db import is_sqlite, unique_violation, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, _, ngettext
 from sigap.tables import Role
@@ -175,10 +172,6 @@ async def visit_json(actor: Actor, visit: dict) -> dict:
 
 
 # --- submitting -----------------------------------------------------------------------------
-
-
-def unique_violation(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.IntegrityError | asyncpg.UniqueViolationError)
 
 
 async def _lock_task(task_id: int) -> None:

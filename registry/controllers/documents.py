@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Stream, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from msgspec import Struct
 
 from registry import documents
 from registry.controllers.guards import STAFF, STAFF_OR_MANAGER
 from registry.controllers.lks import detail_page
+from sigap.bodies import one_of
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import _
+from sigap.openapi import DOCUMENT_TYPES, download
 from sigap.storage import iter_reader
 from sigap.web import actor_of, content_disposition, settings_of, utcnow
 
@@ -102,10 +105,17 @@ class DocumentPages(Controller):
 # --- JSON API ------------------------------------------------------------------
 
 
-@dataclass
-class ReviewBody:
-    verdict: str
+class ReviewBody(Struct, kw_only=True):
+    verdict: Annotated[str, one_of(["verified", "rejected"])]
     reason: str = ""
+
+
+@dataclass
+class UploadForm:
+    doc_type: Annotated[str, one_of(documents.DOCUMENT_TYPES)] = ""
+    expires_on: str = ""  # YYYY-MM-DD
+    client_id: str = ""
+    file: UploadFile | None = None
 
 
 class LksDocumentsAPI(Controller):
@@ -119,11 +129,11 @@ class LksDocumentsAPI(Controller):
 
     @post("/{lks_id:int}/documents", guards=[STAFF_OR_MANAGER], status_code=HTTP_201_CREATED)
     async def documents_upload(
-        self, request: Request, lks_id: FromPath[int], data: MultipartBody[dict[str, Any]]
+        self, request: Request, lks_id: FromPath[int], data: MultipartBody[UploadForm]
     ) -> Response[dict]:
         """Multipart: `file`, `doc_type`, optional `expires_on` (YYYY-MM-DD) and
         `client_id` (a retry with the same id is stored once: 200, not 201)."""
-        row, created = await _upload_from_form(request, lks_id, data)
+        row, created = await _upload_from_form(request, lks_id, vars(data))
         return Response(documents.public_document(row), status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
 
@@ -131,7 +141,8 @@ class DocumentsAPI(Controller):
     path = "/api/v1/documents"
     tags = ["documents"]
 
-    @get("/{document_id:int}/content", guards=[STAFF_OR_MANAGER])
+    @get("/{document_id:int}/content", guards=[STAFF_OR_MANAGER],
+         operation_class=download("The stored file, as uploaded (its original name in Content-Disposition).", *DOCUMENT_TYPES))
     async def content(self, request: Request, document_id: FromPath[int]) -> Stream:
         return await _download(request, document_id)
 

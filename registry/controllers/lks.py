@@ -5,7 +5,7 @@ same as JSON under ``/api/v1/lks``. Pages and API call the same services."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -18,6 +18,7 @@ from litestar.params import (
 )
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from msgspec import Meta, Struct, defstruct
 
 from registry import documents, regions, services, workflow
 from registry.access import is_staff
@@ -35,8 +36,10 @@ from registry.labels import (
     STATUS_LABELS,
 )
 from registry.services import LksFilter
-from sigap.errors import DomainError, NotFound, ValidationError
-from sigap.i18n import WIB, _, choices
+from sigap.bodies import UNSET, Int32, UnsetType, one_of, sent
+from sigap.errors import DomainError, NotFound
+from sigap.i18n import WIB, choices
+from sigap.openapi import download
 from sigap.tables import Role
 from sigap.web import actor_of, content_disposition, page, settings_of, utcnow
 from sigap.wiring import wiring_of
@@ -213,7 +216,8 @@ class LksPages(Controller):
             return await detail_page(request, lks_id, status_code=exc.status_code, message=exc.message, errors=exc.fields)
         return Redirect(f"/lks/{lks_id}?done={data.get('action', '')}", status_code=303)
 
-    @get("/{lks_id:int}/certificate.pdf", guards=[STAFF_OR_MANAGER])
+    @get("/{lks_id:int}/certificate.pdf", guards=[STAFF_OR_MANAGER], include_in_schema=True, tags=["downloads"],
+         operation_class=download("The Tanda Daftar LKS (registration certificate) as a PDF.", "application/pdf"))
     async def certificate(self, request: Request, lks_id: FromPath[int]) -> Response[bytes]:
         lks = await services.read_lks(actor_of(request), lks_id)
         pdf = await certificate_pdf(lks, settings_of(request).region)
@@ -234,10 +238,59 @@ async def _transition(request: Request, lks_id: int, action: str, reason: str) -
     )
 
 
-@dataclass
-class TransitionBody:
-    action: str
+class TransitionBody(Struct, kw_only=True):
+    action: Annotated[str, one_of(workflow.ACTIONS)]
     reason: str = ""
+
+
+# The JSON types of an LKS record; registry.services.check_fields decides the rest.
+Headcount = Annotated[int, Meta(ge=0, le=services.MAX_COUNT)]
+Residents = defstruct(
+    "Residents", [(key, Headcount | UnsetType, UNSET) for key in services.RESIDENT_KEYS], kw_only=True
+)  # residents by sex (m, f) and age band; an absent band is 0
+Kind = Annotated[str, one_of(KIND_LABELS)]
+ServiceCode = Annotated[str, one_of(services.SERVICES)]
+
+
+class _LksFields(Struct, kw_only=True):
+    name: str | None | UnsetType = UNSET
+    kind: Kind | None | UnsetType = UNSET
+    legal_entity: bool | None | UnsetType = UNSET
+    yayasan_name: str | None | UnsetType = UNSET
+    akta_number: str | None | UnsetType = UNSET
+    akta_date: date | None | UnsetType = UNSET
+    sk_kemenkumham_number: str | None | UnsetType = UNSET
+    npwp: str | None | UnsetType = UNSET
+    address: str | None | UnsetType = UNSET
+    rt: str | None | UnsetType = UNSET
+    rw: str | None | UnsetType = UNSET
+    kelurahan_code: str | None | UnsetType = UNSET
+    latitude: float | None | UnsetType = UNSET
+    longitude: float | None | UnsetType = UNSET
+    phone: str | None | UnsetType = UNSET
+    email: str | None | UnsetType = UNSET
+    head_name: str | None | UnsetType = UNSET
+    capacity: Headcount | None | UnsetType = UNSET
+    residents: Residents | None | UnsetType = UNSET  # type: ignore[valid-type]
+    staff_caregivers: Headcount | None | UnsetType = UNSET
+    staff_social_workers: Headcount | None | UnsetType = UNSET
+    staff_other: Headcount | None | UnsetType = UNSET
+    services: list[ServiceCode] | None | UnsetType = UNSET
+
+
+class LksPatchBody(_LksFields, kw_only=True, forbid_unknown_fields=True):
+    """Only the fields sent change; ``null`` empties a field."""
+
+    version: Int32
+
+
+class LksBody(_LksFields, kw_only=True):
+    """A new LKS: name, kind and kelurahan are required (and the foundation
+    for a legal entity)."""
+
+    name: str
+    kind: Kind
+    kelurahan_code: str
 
 
 class LksAPI(Controller):
@@ -258,8 +311,8 @@ class LksAPI(Controller):
         return await services.list_lks(actor_of(request), flt, sort=sort, page=page, per_page=per_page)
 
     @post("/", guards=[STAFF], status_code=HTTP_201_CREATED)
-    async def create_lks(self, request: Request, data: JSONBody[dict[str, Any]]) -> dict:
-        row, warnings = await services.create_lks(actor_of(request), data, now=utcnow())
+    async def create_lks(self, request: Request, data: JSONBody[LksBody]) -> dict:
+        row, warnings = await services.create_lks(actor_of(request), sent(data), now=utcnow())
         return {**services.public_lks(row), "warnings": warnings}
 
     @get("/{lks_id:int}", guards=[STAFF_OR_MANAGER])
@@ -268,13 +321,12 @@ class LksAPI(Controller):
         return services.public_lks(await services.read_lks(actor, lks_id), actor)
 
     @patch("/{lks_id:int}", guards=[STAFF_OR_MANAGER])
-    async def patch_lks(self, request: Request, lks_id: FromPath[int], data: JSONBody[dict[str, Any]]) -> dict:
+    async def patch_lks(self, request: Request, lks_id: FromPath[int], data: JSONBody[LksPatchBody]) -> dict:
         """Change fields; `version` is required and a stale one gets 409."""
-        version = data.pop("version", None)
-        if not isinstance(version, int):
-            raise ValidationError(_("The current version is required."), fields={"version": _("Required.")})
+        fields = sent(data)
+        version = fields.pop("version")
         actor = actor_of(request)
-        row, warnings = await services.update_lks(actor, lks_id, data, version=version, now=utcnow())
+        row, warnings = await services.update_lks(actor, lks_id, fields, version=version, now=utcnow())
         return {**services.public_lks(row, actor), "warnings": warnings}
 
     @post("/{lks_id:int}/transitions", guards=[STAFF_OR_MANAGER], status_code=HTTP_200_OK)

@@ -17,6 +17,7 @@ from registry.transfer import columns, export, reading, services
 from registry.transfer.planning import CREATE, REJECTED, UNCHANGED, UPDATE
 from sigap.errors import DomainError, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, _, choices
+from sigap.openapi import download
 from sigap.tables import Role
 from sigap.web import actor_of, content_disposition, page, requires, settings_of, utcnow
 
@@ -125,11 +126,13 @@ class LksTransferPages(Controller):
             return _import_page(request, "form", status_code=exc.status_code, message=exc.message)
         return _import_page(request, "result", report=report)
 
-    @get("/export.csv")
+    @get("/export.csv", include_in_schema=True, tags=["downloads"],
+         operation_class=download("The register as CSV, with the list's filters and sort.", export.CSV_MEDIA_TYPE))
     async def export_csv(self, request: Request) -> Stream:
         return await _export(request, "csv", services.export_csv, export.CSV_MEDIA_TYPE)
 
-    @get("/export.xlsx")
+    @get("/export.xlsx", include_in_schema=True, tags=["downloads"],
+         operation_class=download("The register as an XLSX workbook, with the list's filters and sort.", export.XLSX_MEDIA_TYPE))
     async def export_xlsx(self, request: Request) -> Stream:
         return await _export(request, "xlsx", services.export_xlsx, export.XLSX_MEDIA_TYPE)
 

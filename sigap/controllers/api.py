@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import (
@@ -14,13 +13,16 @@ from litestar.params import (
     QueryParameter,
 )
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from msgspec import Struct
 
 from sigap import accounts, audit, tokens
+from sigap.bodies import UNSET, Id, Int32, UnsetType, one_of
 from sigap.controllers.common import (
     PUBLIC,
     end_session,
     start_session,
 )
+from sigap.tables import Role
 from sigap.web import (
     actor_of,
     admin_only,
@@ -36,16 +38,14 @@ from sigap.wiring import LKS_EXISTS, wiring_of
 # --- JSON API ------------------------------------------------------------------
 
 
-@dataclass
-class LoginBody:
+class LoginBody(Struct, kw_only=True):
     username: str
     password: str
 
 
-@dataclass
-class TokenBody:
+class TokenBody(Struct, kw_only=True):
     name: str
-    expires_in_days: int | None = None
+    expires_in_days: Int32 | None = None  # 1 to 3650 (checked by the service)
 
 
 class AuthAPI(Controller):
@@ -99,25 +99,33 @@ class AuthAPI(Controller):
         return tokens.public_token(await tokens.revoke_token(actor_of(request), token_id, now=utcnow()))
 
 
-@dataclass
-class NewUserBody:
+ROLES = [role.value for role in Role]
+
+
+class NewUserBody(Struct, kw_only=True):
     username: str
-    role: str
+    role: Annotated[str, one_of(ROLES)]
     password: str
     full_name: str = ""
     email: str | None = None
-    lks_id: int | None = None
+    lks_id: Id | None = None
 
 
-@dataclass
-class UserPatchBody:
-    version: int
-    full_name: str | None = None
-    email: str | None = None
-    role: str | None = None
-    lks_id: int | None = None
-    is_active: bool | None = None
-    password: str | None = None
+class UserPatchBody(Struct, kw_only=True):
+    """Only what is sent changes. ``email: null`` removes the address;
+    ``lks_id`` counts only with ``role`` (``null``: no LKS)."""
+
+    version: Int32
+    full_name: str | UnsetType = UNSET
+    email: str | None | UnsetType = UNSET
+    role: Annotated[str, one_of(ROLES)] | UnsetType = UNSET
+    lks_id: Id | None | UnsetType = UNSET
+    is_active: bool | UnsetType = UNSET
+    password: str | UnsetType = UNSET
+
+
+def _given(value: Any) -> Any:
+    return None if value is UNSET else value
 
 
 class UsersAPI(Controller):
@@ -158,9 +166,14 @@ class UsersAPI(Controller):
             user_id,
             version=data.version,
             now=utcnow(),
-            profile={"full_name": data.full_name, "email": data.email, "role": data.role, "lks_id": data.lks_id},
-            is_active=data.is_active,
-            password=data.password,
+            profile={
+                "full_name": _given(data.full_name),
+                "email": "" if data.email is None else _given(data.email),
+                "role": _given(data.role),
+                "lks_id": _given(data.lks_id),
+            },
+            is_active=_given(data.is_active),
+            password=_given(data.password),
             lks_exists=wiring_of(request).first(LKS_EXISTS),
         )
         return accounts.public_user(row)

@@ -94,7 +94,7 @@ def test_api_patch_stale_version_gets_409(client, make_user, call):
     assert r.status_code == 409 and r.json()["error"] == "conflict"
     assert client.get(f"/api/v1/users/{rina['id']}").json()["full_name"] == "Rina Wati"
     r = client.patch(f"/api/v1/users/{rina['id']}", json={"full_name": "Tanpa versi"}, headers=h)
-    assert r.status_code == 400
+    assert r.status_code == 422 and r.json()["fields"] == {"version": "Wajib diisi."}
 
 
 def test_api_patch_is_all_or_nothing(client, make_user, call):

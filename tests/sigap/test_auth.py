@@ -114,7 +114,7 @@ def test_api_login_errors_are_json_and_translated(client, make_user):
     assert r.status_code == 401
     assert r.json() == {"error": "invalid_credentials", "message": "Nama pengguna atau kata sandi salah, atau akun tidak aktif."}
     r = client.post("/api/v1/auth/login", json={"username": "budi"})
-    assert r.status_code == 400 and r.json()["error"] == "invalid"
+    assert r.status_code == 422 and r.json()["error"] == "invalid" and r.json()["fields"] == {"password": "Wajib diisi."}
     r = client.post("/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["error"] == "invalid"
 

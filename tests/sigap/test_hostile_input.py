@@ -68,8 +68,14 @@ def test_a_form_field_that_is_not_utf8_is_a_400(client, make_user):
     from tests.conftest import csrf_token
 
     make_user("adm", "admin")
-    login(client, "adm")
+    make_user("mgr", "manager")
     body = b'--x\r\nContent-Disposition: form-data; name="text"\r\n\r\n\xff\xfe\r\n--x--\r\n'
+    login(client, "mgr")
     r = client.post("/api/v1/findings/1/responses", content=body,
                     headers={"X-CSRFToken": csrf_token(client), "Content-Type": "multipart/form-data; boundary=x"})
     assert r.status_code == 400 and r.json()["error"] == "invalid"
+    # A role that may not answer findings is refused before the body is parsed.
+    login(client, "adm")
+    r = client.post("/api/v1/findings/1/responses", content=body,
+                    headers={"X-CSRFToken": csrf_token(client), "Content-Type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 403

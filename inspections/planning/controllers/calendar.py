@@ -22,6 +22,7 @@ from inspections.teams.services import team_choices
 from inspections.web import FIELD_OR_STAFF, NO_STORE, int_field
 from sigap.errors import DomainError, NotFound
 from sigap.i18n import _, format_date, get_locale
+from sigap.openapi import download
 from sigap.web import actor_of, content_disposition, page, settings_of, utcnow
 
 CALENDAR_LIMIT = 3000
@@ -146,7 +147,8 @@ class CalendarFeedRoute(Controller):
     include_in_schema = False
     opt = {"public": True}
 
-    @get("/{feed_token:str}", middleware=[_redact_feed_path])
+    @get("/{feed_token:str}", middleware=[_redact_feed_path], include_in_schema=True, tags=["downloads"],
+         operation_class=download("The owner's tasks as an iCalendar feed (the token in the path authenticates).", "text/calendar"))
     async def ics(self, request: Request, feed_token: FromPath[str]) -> Response[bytes]:
         raw = feed_token[:-4] if feed_token.endswith(".ics") else feed_token
         found = await feeds.owner(raw)

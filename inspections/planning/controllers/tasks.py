@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
+from msgspec import Struct
 
 from inspections.findings import services as findings
 from inspections.planning import services
@@ -23,6 +24,7 @@ from inspections.teams.services import team_choices
 from inspections.web import FIELD_OR_STAFF, date_field, failed, form_page, int_field
 from registry import regions
 from registry.access import is_staff
+from sigap.bodies import Int32, one_of
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import N_, _, choices
 from sigap.web import actor_of, page, settings_of, utcnow
@@ -190,17 +192,15 @@ class TaskPages(Controller):
 # --- JSON API ---------------------------------------------------------------------
 
 
-@dataclass
-class FindingBody:
-    severity: str = ""
+class FindingBody(Struct, kw_only=True):
+    severity: Annotated[str, one_of(["minor", "major", "critical"])] = ""
     description: str = ""
     due_on: date | None = None
 
 
-@dataclass
-class TaskActionBody:
-    action: str
-    version: int | None = None
+class TaskActionBody(Struct, kw_only=True):
+    action: Annotated[str, one_of(["start", "complete", "reschedule", "cancel"])]
+    version: Int32 | None = None
     reason: str = ""
     due_on: date | None = None
     outcome: str | None = None

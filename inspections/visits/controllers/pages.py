@@ -27,6 +27,7 @@ from registry import regions
 from registry.access import is_staff
 from sigap.errors import DomainError, NotFound
 from sigap.i18n import choices
+from sigap.openapi import download
 from sigap.storage import iter_reader
 from sigap.web import actor_of, admin_only, page, settings_of, utcnow
 
@@ -81,7 +82,8 @@ class VisitPages(Controller):
             return await _report_page(request, visit_id, **failed(exc, data))
         return Redirect(f"/visits/{visit_id}?done={decision}", status_code=303)
 
-    @get("/{visit_id:int}/photos/{photo_id:int}")
+    @get("/{visit_id:int}/photos/{photo_id:int}", include_in_schema=True, tags=["downloads"],
+         operation_class=download("A photo of the report (JPEG, PNG or WebP, as stored).", "image/jpeg", "image/png", "image/webp"))
     async def photo(self, request: Request, visit_id: FromPath[int], photo_id: FromPath[int]) -> Stream:
         row, reader = await photos.open_photo(actor_of(request), visit_id, photo_id, storage=request.app.state.storage)
         return Stream(
@@ -89,7 +91,8 @@ class VisitPages(Controller):
             headers={"Content-Length": str(row["size"]), "X-Content-Type-Options": "nosniff", **NO_STORE},
         )
 
-    @get("/{visit_id:int}/report.pdf")
+    @get("/{visit_id:int}/report.pdf", include_in_schema=True, tags=["downloads"],
+         operation_class=download("The berita acara of an approved visit report, as a PDF.", "application/pdf"))
     async def pdf(self, request: Request, visit_id: FromPath[int]) -> Response[bytes]:
         """The berita acara of an approved report."""
         content = await report_pdf(actor_of(request), visit_id, storage=request.app.state.storage, region=settings_of(request).region)
