@@ -87,7 +87,9 @@ async def remembered_mapping(headers: list[str]) -> dict[str, str] | None:
         mapping = json.loads(row["mapping"])
     except ValueError:
         return None
-    return {h: t for h, t in mapping.items() if h in headers and (t in office.TARGETS or t == "")}
+    # The same words, perhaps another case or spacing: matched by their words.
+    by_words = {office.words(h): t for h, t in mapping.items() if isinstance(t, str) and (t in office.TARGETS or t == "")}
+    return {h: by_words[office.words(h)] for h in headers if h and office.words(h) in by_words}
 
 
 async def remember_mapping(actor: Actor, headers: list[str], mapping: dict[str, str], *, now: datetime) -> None:
