@@ -315,7 +315,7 @@ async def plan(table: Table, *, today: date) -> list[Planned]:
         else:
             assert checked is not None
             result.warnings += checked.warnings
-            result.values = _echo(checked.values, read.legacy, places)
+            result.values = _echo(checked.values, legacy, places)
             if current is None:
                 result.outcome = CREATE
             else:

@@ -426,3 +426,34 @@ def test_api_is_staff_only(client, as_role, role):
     r = client.post("/api/v1/lks/imports", files={"file": ("lks.csv", office_csv(), "text/csv")}, headers=h)
     assert r.status_code == 403
     assert client.post(f"/api/v1/lks/imports/{'0' * 32}/commit", headers=h).status_code == 403
+
+
+# --- query counts ------------------------------------------------------------------
+
+
+def _many(n: int) -> list[list]:
+    return [
+        [i, f"LKSA Nomor {i}", f"Yayasan Nomor {i}", "Jl. A", "001/002", "Cipete", "Pinang", "LKSA", "", "", "3/2", "12 Januari 2030", f"{i}/TD", "A"]
+        for i in range(1, n + 1)
+    ]
+
+
+def test_import_pages_queries_are_bounded(client, call, make_user, count_queries):
+    make_user("rina", "staff")
+    login(client, "rina")
+    counts = {}
+    for n in (5, 40):
+        count_queries.reset()
+        page = client.post("/lks/import", files={"file": ("a.xlsx", office_xlsx(_many(n)), "application/octet-stream")}, data={"_csrf_token": csrf_token(client)})
+        assert page.status_code == 200
+        mapping_queries = len(count_queries)
+        token = re.search(r'name="token" value="([0-9a-f]{32})"', page.text).group(1)
+        fields = {f"col-{i}": office.target_of(h) or "" for i, h in enumerate(HEADER)}
+        count_queries.reset()
+        assert form(client, "/lks/import/mapping", {"token": token, **fields}).status_code == 200
+        counts[n] = (mapping_queries, len(count_queries))
+    # The mapping page does not grow with the rows; the dry run by one
+    # statement a row at most (services.check_fields looks the kelurahan up).
+    print("query counts (mapping page, dry run):", counts)
+    assert counts[5][0] == counts[40][0] <= 10, counts
+    assert counts[40][1] - counts[5][1] <= 35 and counts[5][1] <= 25, counts
