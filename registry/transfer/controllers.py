@@ -16,13 +16,21 @@ from litestar.response import Stream, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from registry import services as lks_services
-from sigap.tables import Role
 from registry.services import LksFilter
 from registry.transfer import columns, export, office, reading, services
-from registry.transfer.planning import CREATE, DUPLICATE, REJECT, SKIP, UNCHANGED, UPDATE, ImportReport
+from registry.transfer.planning import (
+    CREATE,
+    DUPLICATE,
+    REJECT,
+    SKIP,
+    UNCHANGED,
+    UPDATE,
+    ImportReport,
+)
 from registry.transfer.services import Proposal
 from sigap.errors import DomainError, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, _, choices
+from sigap.tables import Role
 from sigap.web import actor_of, content_disposition, page, requires, settings_of, utcnow
 
 STAFF = requires(Role.admin, Role.staff)
@@ -156,7 +164,7 @@ class LksTransferPages(Controller):
         token, filename = data.get("token", ""), data.get("filename", "")
         try:
             proposal = await services.staged_proposal(actor, token, storage=storage, now=now)
-        except services.ImportGone as exc:
+        except (services.ImportGone, services.ImportApplied) as exc:
             return _import_page(request, "form", status_code=exc.status_code, message=exc.message)
         mapping = {h: data.get(f"col-{i}", "") for i, h in enumerate(proposal.headers) if h}
         try:

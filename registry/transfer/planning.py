@@ -31,7 +31,13 @@ from registry import services
 from registry.services import normalize_text
 from registry.tables import Lks
 from registry.transfer import office
-from registry.transfer.columns import FIELD_COLUMNS, RESIDENT_COLUMNS, column_order, kind_aliases, service_aliases
+from registry.transfer.columns import (
+    FIELD_COLUMNS,
+    RESIDENT_COLUMNS,
+    column_order,
+    kind_aliases,
+    service_aliases,
+)
 from registry.transfer.places import Places
 from registry.transfer.reading import MAX_CELL, Table
 from registry.transfer.rows import row_data, short

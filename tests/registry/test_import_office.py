@@ -14,7 +14,7 @@ import json
 import re
 import time
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import openpyxl
 import pytest
