@@ -10,6 +10,7 @@ import re
 
 from registry import regions
 from registry.services import normalize_text
+from registry.transfer.rows import short
 from sigap.i18n import _
 from sigap.settings import get_settings
 
@@ -73,8 +74,8 @@ class Places:
                 if _key(name_cell) != _key(self.village_names[code_cell]):
                     warning = _(
                         "The kelurahan “%(name)s” does not match code %(code)s (%(official)s); the code was used.",
-                        name=name_cell,
-                        code=code_cell,
+                        name=short(name_cell),
+                        code=short(code_cell),
                         official=self.village_names[code_cell],
                     )
             return code_cell, "kode_kelurahan", None, warning
@@ -86,10 +87,10 @@ class Places:
         if len(codes) > 1 and district:
             codes = [c for c in codes if self.village_district[c] == district] or codes
         if not codes:
-            return "", "kelurahan", _("There is no kelurahan named “%(name)s” in this region.", name=name_cell), None
+            return "", "kelurahan", _("There is no kelurahan named “%(name)s” in this region.", name=short(name_cell)), None
         if len(codes) > 1:
             return "", "kelurahan", _(
-                "Several kelurahan are named “%(name)s”: write the code instead (%(codes)s).", name=name_cell, codes=", ".join(codes)
+                "Several kelurahan are named “%(name)s”: write the code instead (%(codes)s).", name=short(name_cell), codes=", ".join(codes)
             ), None
         code = codes[0]
         note = None
@@ -106,7 +107,7 @@ class Places:
         if kecamatan_cell and district and district != self.village_district[code]:
             note = _(
                 "Kecamatan “%(written)s” does not match: kelurahan %(official)s lies in Kecamatan %(district)s (%(code)s).",
-                written=kecamatan_cell,
+                written=short(kecamatan_cell),
                 official=official,
                 district=district_name,
                 code=code,

@@ -191,15 +191,18 @@ async def commit(actor: Actor, fileobj: BinaryIO, *, now: datetime, mapping: dic
     return report
 
 
-async def _apply_legacy(actor: Actor, lks_id: int, legacy: dict[str, Any], *, now: datetime) -> None:
-    """The sheet's Tanda Daftar and accreditation, where SIGAP had none."""
+async def _apply_legacy(actor: Actor, lks_id: int, legacy: dict[str, Any], *, version: int, now: datetime) -> None:
+    """The sheet's Tanda Daftar and accreditation, where SIGAP had none
+    (``version``: the LKS's as the plan left it; another is a conflict)."""
     before = await Lks.select(*(getattr(Lks, k) for k in legacy), Lks.registration_status).where(Lks.id == lks_id).first()
     changes = {getattr(Lks, k): v for k, v in legacy.items()}
     if "registration_status" in legacy:
         changes[Lks.registered_on] = None
     changes[Lks.version] = Lks.version + 1
     changes[Lks.updated_at] = now
-    await Lks.update(changes).where(Lks.id == lks_id)
+    updated = await Lks.update(changes).where((Lks.id == lks_id) & (Lks.version == version)).returning(Lks.id)
+    if not updated:
+        raise Conflict(_("This LKS was changed by someone else in the meantime. Reload the page and apply your change again."))
     if "registration_status" in legacy and legacy["registration_status"] != before["registration_status"]:
         await StatusChange.insert(
             StatusChange(
@@ -214,15 +217,19 @@ async def _apply_legacy(actor: Actor, lks_id: int, legacy: dict[str, Any], *, no
 async def _apply(actor: Actor, item: Planned, *, now: datetime) -> None:
     result = item.result
     try:
+        version = 1
         if result.outcome == CREATE:
             row, _warnings = await services.create_lks(actor, item.data, now=now)
-            result.lks_id = row["id"]
+            result.lks_id, version = row["id"], row["version"]
         elif result.outcome == UPDATE:
             assert result.lks_id is not None and item.version is not None
             fields = {k: v for k, v in item.data.items() if k in services.EDITABLE_FIELDS}
-            await services.update_lks(actor, result.lks_id, fields, version=item.version, now=now)
+            version = item.version
+            if set(result.changes) - set(planning.LEGACY_COLUMNS.values()):  # not only the Tanda Daftar or accreditation
+                await services.update_lks(actor, result.lks_id, fields, version=item.version, now=now)
+                version += 1
         if item.legacy and result.lks_id is not None:
-            await _apply_legacy(actor, result.lks_id, item.legacy, now=now)
+            await _apply_legacy(actor, result.lks_id, item.legacy, version=version, now=now)
     except DomainError as exc:
         # Someone changed the register since the plan (a stale version, a
         # kelurahan removed...): a reason on the row, not a failed import.
