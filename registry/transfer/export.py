@@ -17,8 +17,14 @@ import anyio.to_thread
 from registry import regions, services
 from registry.labels import ACCREDITATION_LABELS, RISK_LABELS, STATUS_LABELS
 from registry.regions import BoundingBox
-from registry.transfer.columns import BY_HEADER, HEADERS, KIND_WORDS, RESIDENT_COLUMNS, TEMPLATE_HEADERS
-from registry.transfer.planning import Places
+from registry.transfer.columns import (
+    BY_HEADER,
+    HEADERS,
+    KIND_WORDS,
+    RESIDENT_COLUMNS,
+    TEMPLATE_HEADERS,
+)
+from registry.transfer.places import Places
 from sigap.i18n import WIB, _, choice_label, use_locale
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"

@@ -70,23 +70,53 @@ async def stage(storage: Storage, content: bytes, *, now: datetime) -> str:
     return token
 
 
-async def claim(storage: Storage, token: str, *, now: datetime) -> BinaryIO | None:
+async def peek(storage: Storage, token: str, *, now: datetime) -> BinaryIO | None:
+    """A kept file, not yet claimed, opened for reading (the mapping step and
+    the dry run); None when it is unknown, older than a day or claimed."""
+    if not _TOKEN_RE.fullmatch(token or ""):
+        return None
+    live = await StagedImport.exists().where(_live(token, now) & StagedImport.claimed_at.is_null())
+    if not live:
+        return None
+    try:
+        return await storage.open(storage_key(token))
+    except ObjectNotFound:
+        return None
+
+
+async def was_claimed(token: str) -> bool:
+    """Whether a commit took (or is applying) this file: a second commit is a conflict."""
+    if not _TOKEN_RE.fullmatch(token or ""):
+        return False
+    return await StagedImport.exists().where((StagedImport.token == token) & StagedImport.claimed_at.is_not_null())
+
+
+async def set_mapping(token: str, mapping: str) -> None:
+    """Keep the confirmed mapping of a file for its commit."""
+    async with write_transaction():
+        await StagedImport.update({StagedImport.mapping: mapping}).where(
+            (StagedImport.token == token) & StagedImport.claimed_at.is_null()
+        )
+
+
+async def claim(storage: Storage, token: str, *, now: datetime) -> tuple[BinaryIO, str] | None:
     """Take a kept file for its commit: its content opened for reading
-    (from a worker thread), or None when it is unknown, older than a day or
-    claimed by another commit. Give it back with :func:`release` if the
-    commit fails, or remove it with :func:`discard` once applied."""
+    (from a worker thread) and its confirmed mapping (JSON, "" for none), or
+    None when it is unknown, older than a day or claimed by another commit.
+    Give it back with :func:`release` if the commit fails, or mark it
+    :func:`applied` once done."""
     if not _TOKEN_RE.fullmatch(token or ""):
         return None
     async with write_transaction():
         claimed = await (
             StagedImport.update({StagedImport.claimed_at: now})
             .where(_live(token, now) & StagedImport.claimed_at.is_null())
-            .returning(StagedImport.id)
+            .returning(StagedImport.id, StagedImport.mapping)
         )
     if not claimed:
         return None
     try:
-        return await storage.open(storage_key(token))
+        return await storage.open(storage_key(token)), claimed[0]["mapping"]
     except ObjectNotFound:
         await discard(storage, token)
         return None
@@ -105,6 +135,17 @@ async def release(token: str) -> None:
 async def close(reader: BinaryIO) -> None:
     with anyio.CancelScope(shield=True):
         await anyio.to_thread.run_sync(reader.close)
+
+
+async def applied(storage: Storage, token: str, *, now: datetime) -> None:
+    """An applied file: removed from the storage; its row stays (claimed)
+    until the purge, so that a second commit is told it was applied."""
+    try:
+        await storage.delete(storage_key(token))
+    except StorageError:
+        pass  # the purge tries again
+    async with write_transaction():
+        await StagedImport.update({StagedImport.applied_at: now}).where(StagedImport.token == token)
 
 
 async def discard(storage: Storage, token: str) -> None:

@@ -128,10 +128,10 @@ def audit_actions(call) -> list[str]:
 
 EXPECTED = [
     (2, "create", [], [], 0),
-    (3, "rejected", ["npwp"], [], 0),
-    (4, "rejected", ["kelurahan"], [], 0),
-    (5, "rejected", ["kapasitas"], [], 0),
-    (6, "rejected", [""], [], 0),
+    (3, "reject", ["npwp"], [], 0),
+    (4, "reject", ["kelurahan"], [], 0),
+    (5, "reject", ["kapasitas"], [], 0),
+    (6, "duplicate", [""], [], 0),
     (7, "update", [], ["telepon"], 0),
     (8, "create", [], [], 1),
 ]
@@ -148,7 +148,7 @@ def test_dry_run_reports_each_row_and_changes_nothing(call):
     report = dry_run(call, csv_bytes())
 
     assert summary(report) == EXPECTED
-    assert report.counts == {"create": 2, "update": 1, "unchanged": 0, "rejected": 4}
+    assert report.counts == {"create": 2, "update": 1, "unchanged": 0, "skip": 0, "reject": 3, "duplicate": 1}
     assert report.file_format == "csv" and not report.committed
     rows = {r.row: r for r in report.rows}
     # Reasons in Indonesian (the default language), under the column they concern.
@@ -202,7 +202,7 @@ def test_commit_applies_exactly_the_valid_rows_with_audit(call):
 
     # The same file again: nothing left to do.
     again = dry_run(call, csv_bytes())
-    assert [r.outcome for r in again.rows] == ["unchanged", "rejected", "rejected", "rejected", "rejected", "unchanged", "unchanged"]
+    assert [r.outcome for r in again.rows] == ["unchanged", "reject", "reject", "reject", "duplicate", "unchanged", "unchanged"]
 
 
 def test_xlsx_import_gives_the_same_report(call):
@@ -232,9 +232,9 @@ def test_update_by_id_and_unknown_id(call):
     report = dry_run(call, csv_bytes(rows, header))
     assert summary(report) == [
         (2, "update", [], ["nama", "kapasitas"], 0),
-        (3, "rejected", ["id", "nama_yayasan"], [], 0),  # every reason is listed
-        (4, "rejected", ["id", "nama_yayasan"], [], 0),
-        (5, "rejected", [""], [], 0),  # the same LKS as row 2
+        (3, "reject", ["id", "nama_yayasan"], [], 0),  # every reason is listed
+        (4, "reject", ["id", "nama_yayasan"], [], 0),
+        (5, "duplicate", [""], [], 0),  # the same LKS as row 2
     ]
     assert "99999" in report.rows[1].errors[0][1]
     call(transfer.commit, STAFF, io.BytesIO(csv_bytes(rows, header)), now=now())
@@ -297,10 +297,13 @@ def test_a_docx_is_not_an_xlsx(call):
     assert "neither a CSV nor an XLSX" in err.value.message
 
 
-def test_csv_not_in_utf8_is_refused_with_advice(call):
-    content = "nama,jenis,kode_kelurahan\nPanti Werdhá,lansia,36.71.11.1005\n".encode("cp1252")
+def test_csv_in_windows_1252_is_read_and_other_encodings_refused_with_advice(call):
+    content = "nama,jenis,badan_hukum,kode_kelurahan\nPanti Werdhá,lansia,tidak,36.71.11.1005\n".encode("cp1252")
+    report = dry_run(call, content)
+    assert [(r.outcome, r.name) for r in report.rows] == [("create", "Panti Werdhá")]
+    # Bytes that are neither UTF-8 nor Windows-1252 (0x81 is unassigned there).
     with pytest.raises(ValidationError) as err:
-        in_english(call, transfer.dry_run, STAFF, io.BytesIO(content), now=now())
+        in_english(call, transfer.dry_run, STAFF, io.BytesIO(b"nama,jenis,kode_kelurahan\nPanti \x81\xc3,lansia,36.71.11.1005\n"), now=now())
     assert "UTF-8" in err.value.message
 
 
@@ -319,7 +322,7 @@ def test_missing_and_unknown_headers_are_named(call):
 def test_headers_are_matched_loosely_and_blank_rows_skipped(call):
     content = b"Nama ,JENIS,Kode Kelurahan, Badan-Hukum\n\nLKSA Satu,LKSA,36.71.11.1005,tidak\n,,,\n"
     report = dry_run(call, content)
-    assert [(r.row, r.outcome) for r in report.rows] == [(3, "create")]
+    assert [(r.row, r.outcome) for r in report.rows] == [(2, "skip"), (3, "create")]  # a blank row is reported
 
 
 def test_row_and_size_limits(call, monkeypatch):
@@ -510,7 +513,7 @@ def test_import_pages_dry_run_then_commit(client, call, make_user):
     checked = upload(client, csv_bytes())
     assert checked.status_code == 200, checked.text
     assert page_rows(checked.text) == [(n, outcome) for n, outcome, *_rest in EXPECTED]
-    assert page_counts(checked.text) == {"create": 2, "update": 1, "unchanged": 0, "rejected": 4}
+    assert page_counts(checked.text) == {"create": 2, "update": 1, "unchanged": 0, "skip": 0, "reject": 3, "duplicate": 1}
     assert "NPWP terdiri dari 15 atau 16 angka." in checked.text
     assert f'href="/lks/{home["id"]}"' in checked.text
     assert lks_snapshot(call) == before
@@ -518,11 +521,12 @@ def test_import_pages_dry_run_then_commit(client, call, make_user):
 
     done = form(client, "/lks/import/commit", {"token": token})
     assert done.status_code == 200, done.text
-    assert page_counts(done.text) == {"create": 2, "update": 1, "unchanged": 0, "rejected": 4}
+    assert page_counts(done.text) == {"create": 2, "update": 1, "unchanged": 0, "skip": 0, "reject": 3, "duplicate": 1}
     assert call(Lks.count().run) == 3  # the updated one and the two new ones
     # The same token cannot be applied twice.
     again = form(client, "/lks/import/commit", {"token": token})
-    assert again.status_code == 404 and 'data-outcome' not in again.text
+    assert again.status_code == 409 and 'data-outcome' not in again.text
+    assert "sudah diterapkan" in again.text
     assert call(Lks.count().run) == 3
 
 
@@ -542,7 +546,7 @@ def test_nothing_to_import_offers_no_commit(client, call, make_user):
     staff_client(client, make_user)
     response = upload(client, csv_bytes([ROWS[1]]))
     assert response.status_code == 200
-    assert page_rows(response.text) == [(2, "rejected")] and 'action="/lks/import/commit"' not in response.text
+    assert page_rows(response.text) == [(2, "reject")] and 'action="/lks/import/commit"' not in response.text
 
 
 def test_unknown_or_malformed_token(client, make_user):
@@ -563,8 +567,8 @@ def test_old_uploads_are_removed(call, tmp_path):
     new = call(staging.stage, store, csv_bytes(), now=now())
     assert not path.exists() and (folder / new).exists()
     assert (folder / new).stat().st_mode & 0o777 == 0o600
-    reader = call(staging.claim, store, new, now=now())
-    assert reader is not None and reader.read() == csv_bytes()
+    reader, mapping = call(staging.claim, store, new, now=now())
+    assert reader.read() == csv_bytes() and mapping == ""
     reader.close()
 
 
@@ -596,8 +600,8 @@ def test_a_row_changed_by_someone_else_since_the_plan_is_rejected_not_overwritte
     monkeypatch.setattr(transfer, "COMMIT_BATCH", 2)
     report = call(transfer.commit, STAFF, io.BytesIO(csv_bytes()), now=now())
     rows = {r.row: r for r in report.rows}
-    assert rows[7].outcome == "rejected" and [c for c, _m in rows[7].errors] == [""]
-    assert report.counts == {"create": 2, "update": 0, "unchanged": 0, "rejected": 5}
+    assert rows[7].outcome == "reject" and [c for c, _m in rows[7].errors] == [""]
+    assert report.counts == {"create": 2, "update": 0, "unchanged": 0, "skip": 0, "reject": 4, "duplicate": 1}
     row = call(Lks.select().where(Lks.id == home["id"]).first().run)
     assert row["head_name"] == "Ibu Ani" and row["phone"] == "0215550000"
     assert call(Lks.count().run) == 3

@@ -21,7 +21,7 @@ from tests.registry.test_import_export import PDF, ROWS, csv_bytes, existing_hom
 from tests.s3 import s3_server  # noqa: F401 - registers the fixture
 
 STAFF = Actor(user_id=None, username="test", role=Role.staff)
-COUNTS = {"create": 2, "update": 1, "unchanged": 0, "rejected": 4}
+COUNTS = {"create": 2, "update": 1, "unchanged": 0, "skip": 0, "reject": 3, "duplicate": 1}
 
 
 def now() -> datetime:
@@ -65,10 +65,11 @@ def test_a_dry_run_on_one_instance_is_committed_on_another(s3_server, monkeypatc
         assert done.status_code == 200, done.text
         assert page_counts(done.text) == COUNTS
         again = form(two, "/lks/import/commit", {"token": token})
-        assert again.status_code == 404 and "data-outcome" not in again.text
+        assert again.status_code == 409 and "data-outcome" not in again.text
         assert not call(second.state.storage.exists, key)
         assert call(Lks.count().run) == 3
-        assert call(StagedImport.count().run) == 0
+        # The row stays (applied) until the purge: a second commit is told so.
+        assert call(StagedImport.count().where(StagedImport.applied_at.is_not_null()).run) == 1
 
 
 def test_two_commits_of_one_token_apply_it_once(call, app):
@@ -82,9 +83,9 @@ def test_two_commits_of_one_token_apply_it_once(call, app):
         return await asyncio.gather(*commits, return_exceptions=True)
 
     results = call(both)
-    assert sorted(type(r).__name__ for r in results) == ["ImportGone", "ImportReport"]
+    assert sorted(type(r).__name__ for r in results) == ["ImportApplied", "ImportReport"]
     assert call(Lks.count().run) == 3
-    assert call(StagedImport.count().run) == 0
+    assert call(StagedImport.count().where(StagedImport.applied_at.is_null()).run) == 0
     assert not call(storage.exists, staging.storage_key(token))
 
 
@@ -101,7 +102,7 @@ def test_a_failed_commit_gives_the_file_back(call, app, monkeypatch):
     monkeypatch.undo()
     report = call(transfer.commit_staged, STAFF, token, storage=storage, now=now())
     assert report.committed and report.counts["create"] == 1
-    with pytest.raises(transfer.ImportGone):
+    with pytest.raises(transfer.ImportApplied):
         call(transfer.commit_staged, STAFF, token, storage=storage, now=now())
 
 

@@ -83,6 +83,9 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/lks/import/template.xlsx", STAFF),
     ("POST", "/lks/import", STAFF),
     ("POST", "/lks/import/commit", STAFF),
+    ("POST", "/lks/import/mapping", STAFF),
+    ("POST", "/api/v1/lks/imports", STAFF),
+    ("POST", "/api/v1/lks/imports/{import_id:str}/commit", STAFF),
     ("GET", "/lks/export.csv", STAFF),
     ("GET", "/lks/export.xlsx", STAFF),
     # inspections: tasks, teams, incidents. An inspector or partner passes the
