@@ -19,7 +19,13 @@ from inspections.visits import gate
 from inspections.visits.checklists import load_shipped_checklists
 from inspections.visits.labels import TEMPLATE_GLOBALS as VISITS_GLOBALS
 from registry.access import FIELD_ROLES, STAFF_ROLES
-from registry.hooks import FIELD_VERIFICATION_STARTED, LKS_DETAIL_PANELS, REGISTRATION_APPROVAL_CHECKS
+from registry.hooks import (
+    FIELD_VERIFICATION_STARTED,
+    LKS_DETAIL_PANELS,
+    PARTNER_AREA,
+    REGISTRATION_APPROVAL_CHECKS,
+    UNREGISTERED_REPORTED,
+)
 from sigap.i18n import N_, labeller
 from sigap.retention import RETENTION
 from sigap.tables import Role
@@ -69,6 +75,8 @@ class InspectionsPlugin(DomainPlugin):
         wiring.contribute(REGISTRATION_APPROVAL_CHECKS, gate.verification_visit_problems)
         wiring.contribute(FIELD_VERIFICATION_STARTED, gate.create_verification_task)
         wiring.contribute(RETENTION, alert_jobs.purge_outbox)
+        wiring.contribute(UNREGISTERED_REPORTED, planning.start_unregistered_check)
+        wiring.contribute(PARTNER_AREA, teams.partner_area)
 
     def route_handlers(self) -> list[Any]:
         from inspections.alerts.controllers import route_handlers as alerts

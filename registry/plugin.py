@@ -8,7 +8,8 @@ from registry import cli, jobs
 from registry.access import lks_exists
 from registry.regions import ensure_shipped_regions
 from registry.transfer import staging
-from sigap.i18n import N_
+from registry.sightings import services as sightings
+from sigap.i18n import N_, labeller
 from sigap.retention import RETENTION
 from sigap.tables import Role
 from sigap.wiring import AFTER_MIGRATE, LKS_EXISTS, DomainPlugin, Wiring
@@ -22,6 +23,8 @@ class RegistryPlugin(DomainPlugin):
 
         wiring.add_menu(N_("LKS"), "/lks", {Role.admin, Role.staff}, order=10)
         wiring.add_menu(N_("My LKS"), "/lks", {Role.manager}, order=10)
+        wiring.add_menu(N_("Unregistered LKS reports"), "/sightings", {Role.admin, Role.staff, Role.partner}, order=15)
+        wiring.add_template_globals(sighting_outcome_label=labeller(sightings.OUTCOME_LABELS))
         wiring.add_template_globals(**TEMPLATE_GLOBALS)
         wiring.add_job("expire-registrations", jobs.expire_registrations, hour=0, minute=5)
         wiring.add_demo("registry", jobs.load_demo, order=10)
@@ -32,5 +35,6 @@ class RegistryPlugin(DomainPlugin):
 
     def route_handlers(self) -> list[Any]:
         from registry.controllers import route_handlers
+        from registry.sightings.controllers import route_handlers as sighting_handlers
 
-        return list(route_handlers)
+        return [*route_handlers, *sighting_handlers]
