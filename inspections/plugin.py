@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from inspections import audit_names
 from inspections.alerts import jobs as alert_jobs
 from inspections.findings.labels import TEMPLATE_GLOBALS as FINDINGS_GLOBALS
 from inspections.findings import services as findings
@@ -29,7 +30,7 @@ from registry.hooks import (
 from sigap.i18n import N_, labeller
 from sigap.retention import RETENTION
 from sigap.tables import Role
-from sigap.wiring import AFTER_MIGRATE, DomainPlugin, Wiring
+from sigap.wiring import ACTION_LABELS, AFTER_MIGRATE, ENTITY_NAMES, DomainPlugin, Wiring
 
 # Labels of joint monitoring's choices, for the templates.
 TEMPLATE_GLOBALS = {
@@ -77,6 +78,9 @@ class InspectionsPlugin(DomainPlugin):
         wiring.contribute(RETENTION, alert_jobs.purge_outbox)
         wiring.contribute(UNREGISTERED_REPORTED, planning.start_unregistered_check)
         wiring.contribute(PARTNER_AREA, teams.partner_area)
+        for namer in audit_names.NAMERS:
+            wiring.contribute(ENTITY_NAMES, namer)
+        wiring.contribute(ACTION_LABELS, audit_names.ACTION_LABELS)
 
     def route_handlers(self) -> list[Any]:
         from inspections.alerts.controllers import route_handlers as alerts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry import cli, jobs
+from registry import audit_names, cli, jobs, lookup
 from registry.access import lks_exists
 from registry.regions import ensure_shipped_regions
 from registry.transfer import staging
@@ -12,7 +12,15 @@ from registry.sightings import services as sightings
 from sigap.i18n import N_, labeller
 from sigap.retention import RETENTION
 from sigap.tables import Role
-from sigap.wiring import AFTER_MIGRATE, LKS_EXISTS, DomainPlugin, Wiring
+from sigap.wiring import (
+    ACTION_LABELS,
+    AFTER_MIGRATE,
+    ENTITY_NAMES,
+    LKS_EXISTS,
+    LKS_SEARCH,
+    DomainPlugin,
+    Wiring,
+)
 
 
 class RegistryPlugin(DomainPlugin):
@@ -29,6 +37,10 @@ class RegistryPlugin(DomainPlugin):
         wiring.add_job("expire-registrations", jobs.expire_registrations, hour=0, minute=5)
         wiring.add_demo("registry", jobs.load_demo, order=10)
         wiring.contribute(LKS_EXISTS, lks_exists)
+        wiring.contribute(LKS_SEARCH, lookup.search_names)
+        for namer in audit_names.NAMERS:
+            wiring.contribute(ENTITY_NAMES, namer)
+        wiring.contribute(ACTION_LABELS, audit_names.ACTION_LABELS)
         wiring.contribute(AFTER_MIGRATE, ensure_shipped_regions)
         wiring.add_cli(cli.configure)
         wiring.contribute(RETENTION, staging.purge_for_retention)
