@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.openapi import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Stream, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -207,7 +208,9 @@ class SightingsAPI(Controller):
         rows = await services.list_sightings(actor_of(request), outcome=outcome)
         return {"items": [services.public_sighting(r) for r in rows]}
 
-    @post("/", guards=[REPORTERS], status_code=HTTP_201_CREATED)
+    @post("/", guards=[REPORTERS], status_code=HTTP_201_CREATED, responses={
+        200: ResponseSpec(data_container=dict, description="A retry with the same client_id: the report stored first."),
+    })
     async def create_sighting(
         self, request: Request, data: Annotated[SightingForm, Body(media_type=RequestEncodingType.MULTI_PART)]
     ) -> Response[dict]:

@@ -38,7 +38,7 @@ PHOTO_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 OUTCOME_LABELS = {
     SightingOutcome.open: N_("Open"),
     SightingOutcome.registered: N_("Registered"),
-    SightingOutcome.closed: N_("Closed"),
+    SightingOutcome.closed: N_("Report closed"),
     SightingOutcome.not_lks: N_("Not an LKS"),
 }
 SOURCE_LABELS = {
@@ -256,6 +256,13 @@ async def _write(actor: Actor, values: dict, lks: dict | None, stored: dict | No
 LIST_LIMIT = 200
 
 
+def _with_reporter(row: dict) -> dict:
+    """``reporter_display``: the reporter's full name and username."""
+    full = (row.pop("reporter_full_name", None) or "").strip()
+    row["reporter_display"] = f"{full} ({row['reporter_name']})" if full else row["reporter_name"]
+    return row
+
+
 async def list_sightings(actor: Actor, *, outcome: str = "", limit: int = LIST_LIMIT) -> list[dict]:
     """Staff: every report; a partner: their own; newest first, with the LKS's
     name and registration status (two queries, whatever the count)."""
@@ -263,12 +270,13 @@ async def list_sightings(actor: Actor, *, outcome: str = "", limit: int = LIST_L
     query = Sighting.select(
         *Sighting.all_columns(exclude=[Sighting.client_key]),
         Sighting.lks.name.as_alias("lks_name"), Sighting.lks.registration_status.as_alias("lks_status"),
+        Sighting.reporter.full_name.as_alias("reporter_full_name"),
     ).order_by(Sighting.created_at, ascending=False).order_by(Sighting.id, ascending=False).limit(limit)
     if not is_staff(actor):
         query = query.where(Sighting.reporter == actor.user_id)
     if outcome in SightingOutcome.__members__:
         query = query.where(Sighting.outcome == outcome)
-    rows = await query
+    rows = [_with_reporter(r) for r in await query]
     names = await regions.region_names({r["kelurahan_code"] for r in rows} | {r["kecamatan_code"] for r in rows})
     for row in rows:
         row["kelurahan_name"] = names.get(row["kelurahan_code"], "")
@@ -282,9 +290,11 @@ async def get_sighting(actor: Actor, sighting_id: int) -> dict:
     row = await Sighting.select(
         *Sighting.all_columns(exclude=[Sighting.client_key]),
         Sighting.lks.name.as_alias("lks_name"), Sighting.lks.registration_status.as_alias("lks_status"),
+        Sighting.reporter.full_name.as_alias("reporter_full_name"),
     ).where(Sighting.id == sighting_id).first()
     if row is None or (not is_staff(actor) and row["reporter"] != actor.user_id):
         raise NotFound(_("Report not found."))
+    _with_reporter(row)
     names = await regions.region_names({row["kelurahan_code"], row["kecamatan_code"]})
     row["kelurahan_name"] = names.get(row["kelurahan_code"], "")
     row["kecamatan_name"] = names.get(row["kecamatan_code"], "")
@@ -294,7 +304,7 @@ async def get_sighting(actor: Actor, sighting_id: int) -> dict:
 def public_sighting(row: dict) -> dict:
     """A report as the API shows it."""
     out = {k: row.get(k) for k in (
-        "id", "lks", "created_lks", "source", "reporter_name", "name", "address", "kelurahan_code", "kecamatan_code",
+        "id", "lks", "created_lks", "source", "reporter_name", "reporter_display", "name", "address", "kelurahan_code", "kecamatan_code",
         "kelurahan_name", "seen", "outcome", "outcome_reason", "outcome_at", "version", "created_at",
         "lks_name", "lks_status",
     ) if k in row}
