@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from inspections import audit_names
 from inspections.alerts import jobs as alert_jobs
 from inspections.findings.labels import TEMPLATE_GLOBALS as FINDINGS_GLOBALS
 from inspections.findings import services as findings
@@ -19,11 +20,17 @@ from inspections.visits import gate
 from inspections.visits.checklists import load_shipped_checklists
 from inspections.visits.labels import TEMPLATE_GLOBALS as VISITS_GLOBALS
 from registry.access import FIELD_ROLES, STAFF_ROLES
-from registry.hooks import FIELD_VERIFICATION_STARTED, LKS_DETAIL_PANELS, REGISTRATION_APPROVAL_CHECKS
+from registry.hooks import (
+    FIELD_VERIFICATION_STARTED,
+    LKS_DETAIL_PANELS,
+    PARTNER_AREA,
+    REGISTRATION_APPROVAL_CHECKS,
+    UNREGISTERED_REPORTED,
+)
 from sigap.i18n import N_, labeller
 from sigap.retention import RETENTION
 from sigap.tables import Role
-from sigap.wiring import AFTER_MIGRATE, DomainPlugin, Wiring
+from sigap.wiring import ACTION_LABELS, AFTER_MIGRATE, ENTITY_NAMES, DomainPlugin, Wiring
 
 # Labels of joint monitoring's choices, for the templates.
 TEMPLATE_GLOBALS = {
@@ -69,6 +76,11 @@ class InspectionsPlugin(DomainPlugin):
         wiring.contribute(REGISTRATION_APPROVAL_CHECKS, gate.verification_visit_problems)
         wiring.contribute(FIELD_VERIFICATION_STARTED, gate.create_verification_task)
         wiring.contribute(RETENTION, alert_jobs.purge_outbox)
+        wiring.contribute(UNREGISTERED_REPORTED, planning.start_unregistered_check)
+        wiring.contribute(PARTNER_AREA, teams.partner_area)
+        for namer in audit_names.NAMERS:
+            wiring.contribute(ENTITY_NAMES, namer)
+        wiring.contribute(ACTION_LABELS, audit_names.ACTION_LABELS)
 
     def route_handlers(self) -> list[Any]:
         from inspections.alerts.controllers import route_handlers as alerts

@@ -15,6 +15,13 @@ any check names a problem.
 None`` runs in the transaction that moves an application to field
 verification (e.g. to create the verification visit).
 
+``UNREGISTERED_REPORTED``: ``async (actor, lks, now) -> None`` runs in the
+transaction of a report (``registry.sightings``) about an LKS already known as
+unregistered (e.g. to start its 14-day check unless one is open).
+
+``PARTNER_AREA``: ``async (user_id) -> str | None``: the region code a
+partner officer works in (their team's area), to preselect it in forms.
+
 The workflow takes both as explicit arguments (``registry.workflow.transition``);
 the controllers pass ``wiring_of(request).hook(...)``."""
 
@@ -26,6 +33,8 @@ from typing import Any
 LKS_DETAIL_PANELS = "registry.lks_detail_panels"
 REGISTRATION_APPROVAL_CHECKS = "registry.registration_approval_checks"
 FIELD_VERIFICATION_STARTED = "registry.field_verification_started"
+UNREGISTERED_REPORTED = "registry.unregistered_reported"
+PARTNER_AREA = "registry.partner_area"
 
 DetailPanel = Callable[[Any, dict], Awaitable[dict | None]]
 ApprovalCheck = Callable[[dict, dict], Awaitable[list[str]]]

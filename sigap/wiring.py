@@ -53,6 +53,12 @@ class Job:
 # Hooks the shell itself offers.
 LKS_EXISTS = "sigap.lks_exists"  # async (lks_id) -> bool: is this an LKS a manager may be bound to?
 AFTER_MIGRATE = "sigap.after_migrate"  # async () -> None: load data the domain ships (regions, checklists)
+# async (q, *, limit) -> [{"id", "name", "address", "kelurahan_name"}]: LKS by name, for the admin's manager binding
+LKS_SEARCH = "sigap.lks_search"
+# sigap.audit_view.EntityNamer: names one entity type in the audit log (one query per type per page)
+ENTITY_NAMES = "sigap.entity_names"
+# dict {action: English message id}: the audit log's words for a domain's actions
+ACTION_LABELS = "sigap.action_labels"
 
 # ``configure(subparsers)`` adds a domain's CLI commands to ``sigap``; each
 # sets ``handler`` (taking the parsed args) and ``is_async`` as its defaults.

@@ -83,3 +83,34 @@ def test_visit_report_and_field_view_queries_are_bounded(client, call, make_user
         count_queries.reset()
         assert client.get(path).status_code == 200, path
         assert len(count_queries) <= 20, f"{path}:\n" + "\n".join(count_queries.statements)
+
+
+@pytest.mark.parametrize("role", ["staff", "partner"])
+@pytest.mark.parametrize("path", ["/sightings", "/sightings?outcome=all", "/api/v1/sightings"])
+def test_sighting_list_queries_do_not_grow_with_reports(client, call, make_user, role, path, count_queries):
+    """The reports list: the reports with their LKS (one query) and region
+    names (one), whatever the number of reports."""
+    import uuid
+
+    from tests.conftest import csrf_token
+
+    make_user("pelapor", role)
+    login(client, "pelapor")
+
+    def reports(n: int) -> None:
+        for _ in range(n):
+            client.post("/api/v1/sightings", headers={"X-CSRFToken": csrf_token(client)}, data={
+                "name": f"Rumah Singgah {uuid.uuid4().hex[:8]}", "address": "Jl. Kenanga 7", "confirm_new": "1",
+                "kelurahan_code": "36.71.11.1005", "seen": "Ada anak-anak tinggal di sana.", "client_id": uuid.uuid4().hex,
+            })
+
+    reports(2)
+    assert client.get(path).status_code == 200
+    count_queries.reset()
+    client.get(path)
+    few = len(count_queries)
+    reports(18)
+    count_queries.reset()
+    assert client.get(path).status_code == 200
+    many = len(count_queries)
+    assert many == few <= 5, f"{path}: {few} statements with 2 reports, {many} with 20:\n" + "\n".join(count_queries.statements)

@@ -330,3 +330,20 @@ async def act_on_task(
         after = await get_task(actor, task_id)
         await audit.record(actor, f"task.{action}", "task", task_id, now=now, before=public_task(before), after=public_task(after))
     return after
+
+
+async def start_unregistered_check(actor: Actor, lks: dict, now: datetime) -> None:
+    """An LKS known as unregistered was reported again: its check, due in
+    ``UNREGISTERED_CHECK_DAYS``, starts now unless one is still to do (the
+    plan job counts it as the check since the LKS became unregistered, so it
+    adds no second one)."""
+    open_check = await Task.exists().where(
+        (Task.lks == lks["id"]) & (Task.kind == TaskKind.unregistered_check.value) & Task.status.is_in(list(ACTIVE_STATUSES))
+    )
+    if open_check:
+        return
+    today = today_wib(now)
+    await insert_tasks([new_task(
+        lks, TaskKind.unregistered_check, today + timedelta(days=UNREGISTERED_CHECK_DAYS),
+        f"unregistered:{lks['id']}:reported:{today.isoformat()}", teams=await teams_covering(), leads=await team_leads(), now=now,
+    )])

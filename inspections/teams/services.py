@@ -232,3 +232,12 @@ async def user_names(ids: set[int | None]) -> dict[int, str]:
         return {}
     rows = await User.select(User.id, User.username, User.full_name).where(User.id.is_in(wanted))
     return {r["id"]: r["full_name"] or r["username"] for r in rows}
+
+
+async def partner_area(user_id: int | None) -> str | None:
+    """The area of the user's most specific active team (to preselect it)."""
+    team_ids = await team_ids_of(user_id)
+    if not team_ids:
+        return None
+    rows = await Team.select(Team.area_code).where(Team.id.is_in(team_ids) & (Team.active == True))  # noqa: E712
+    return max((r["area_code"] for r in rows), key=len, default=None)

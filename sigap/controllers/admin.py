@@ -14,10 +14,10 @@ from litestar.params import (
 )
 from litestar.response import Redirect, Template
 
-from sigap import accounts, audit, tokens
+from sigap import accounts, audit, lks_picker, tokens
+from sigap.audit_view import filter_choices, in_words
 from sigap.controllers.common import (
     confirm_password,
-    int_or_none,
 )
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import WIB, _
@@ -29,7 +29,7 @@ from sigap.web import (
     safe_next,
     utcnow,
 )
-from sigap.wiring import LKS_EXISTS, wiring_of
+from sigap.wiring import ACTION_LABELS, ENTITY_NAMES, LKS_EXISTS, LKS_SEARCH, Wiring, wiring_of
 
 # --- pages: administration -----------------------------------------------------
 
@@ -41,6 +41,7 @@ class UserForm:
     email: str = ""
     role: str = ""
     lks_id: str = ""
+    lks_q: str = ""  # the LKS's name as typed (without script, looked up on submit)
     password: str = ""
     version: str = ""
 
@@ -63,6 +64,25 @@ def _parse_day(value: str | None, *, end: bool = False) -> datetime | None:
     return start + timedelta(days=1) if end else start
 
 
+async def describe_events(wiring: Wiring, events: list[dict]) -> list[dict]:
+    return await in_words(events, wiring.hook(ENTITY_NAMES), wiring.hook(ACTION_LABELS))
+
+
+async def lks_names(wiring: Wiring, ids: set) -> dict[str, str]:
+    """LKS id (as text) → name, through the namer the registry contributes."""
+    namer = next((n for n in wiring.hook(ENTITY_NAMES) if n.entity_type == "lks"), None)
+    wanted = {str(i) for i in ids if i}
+    return await namer.names(wanted) if namer is not None and wanted else {}
+
+
+async def _lks_id(request: Request, data: UserForm) -> int | None:
+    return await lks_picker.resolve(data.lks_id, data.lks_q, wiring_of(request).first(LKS_SEARCH))
+
+
+def _form_context(data: UserForm, exc: Exception) -> dict:
+    return {"lks_matches": exc.matches if isinstance(exc, lks_picker.ChooseLks) else []}
+
+
 class AdminPages(Controller):
     path = "/admin"
     include_in_schema = False
@@ -71,11 +91,20 @@ class AdminPages(Controller):
     @get("/users")
     async def users(self, request: Request, q: FromQuery[str] = "", role: FromQuery[str] = "") -> Template:
         rows = await accounts.list_users(role=role if role in Role.__members__ else None, query=q)
-        return page("sigap/admin_users.html", users=rows, q=q, role=role, roles=list(Role))
+        names = await lks_names(wiring_of(request), {r["lks_id"] for r in rows})
+        return page("sigap/admin_users.html", users=rows, q=q, role=role, roles=list(Role), lks_names=names)
 
     @get("/users/new")
     async def new_user(self) -> Template:
-        return page("sigap/admin_user_new.html", form=UserForm(role="staff"), errors={}, message=None, roles=list(Role))
+        return page("sigap/admin_user_new.html", form=UserForm(role="staff"), errors={}, message=None, roles=list(Role),
+                    lks_matches=[])
+
+    @get("/lks-search")
+    async def lks_search(self, request: Request, q: FromQuery[str] = "") -> dict:
+        """LKS by name for the manager binding's suggestions."""
+        search = wiring_of(request).first(LKS_SEARCH)
+        rows = await search(q[:100], limit=10) if search is not None else []
+        return {"items": [{k: r.get(k, "") for k in ("id", "name", "address", "kelurahan_name")} for r in rows]}
 
     @post("/users")
     async def create_user(self, request: Request, data: URLEncodedBody[UserForm]) -> Template | Redirect:
@@ -88,7 +117,7 @@ class AdminPages(Controller):
                 now=utcnow(),
                 full_name=data.full_name,
                 email=data.email.strip() or None,
-                lks_id=int_or_none(data.lks_id),
+                lks_id=await _lks_id(request, data),
                 lks_exists=wiring_of(request).first(LKS_EXISTS),
             )
         except DomainError as exc:
@@ -100,16 +129,23 @@ class AdminPages(Controller):
                 errors=exc.fields,
                 message=exc.message,
                 roles=list(Role),
+                **_form_context(data, exc),
             )
         return Redirect(f"/admin/users/{row['id']}?created=1", status_code=303)
 
     async def _user_page(self, request: Request, user_id: int, status_code: int = 200, **context: Any) -> Template:
         row = await accounts.get_user(user_id)
-        events = await audit.search(audit.AuditFilter(entity_type="user", entity_id=str(user_id)), limit=20)
+        wiring = wiring_of(request)
+        events = await describe_events(
+            wiring, await audit.search(audit.AuditFilter(entity_type="user", entity_id=str(user_id)), limit=20)
+        )
         context.setdefault("errors", {})
         context.setdefault("message", None)
         context.setdefault("form", None)
-        return page("sigap/admin_user.html", status_code=status_code, user=row, events=events, roles=list(Role), **context)
+        context.setdefault("lks_matches", [])
+        lks_name = (await lks_names(wiring, {row["lks_id"]})).get(str(row["lks_id"]), "") if row["lks_id"] else ""
+        return page("sigap/admin_user.html", status_code=status_code, user=row, events=events, roles=list(Role),
+                    lks_name=lks_name, **context)
 
     @get("/users/{user_id:int}")
     async def user(self, request: Request, user_id: FromPath[int]) -> Template:
@@ -130,14 +166,15 @@ class AdminPages(Controller):
                 full_name=data.full_name,
                 email=data.email.strip(),
                 role=data.role,
-                lks_id=int_or_none(data.lks_id),
+                lks_id=await _lks_id(request, data),
                 lks_exists=wiring_of(request).first(LKS_EXISTS),
             )
         except NotFound:
             raise
         except DomainError as exc:
             return await self._user_page(
-                request, user_id, status_code=exc.status_code, errors=exc.fields, message=exc.message, form=data
+                request, user_id, status_code=exc.status_code, errors=exc.fields, message=exc.message, form=data,
+                **_form_context(data, exc),
             )
         return Redirect(f"/admin/users/{user_id}?saved=1", status_code=303)
 
@@ -204,6 +241,9 @@ class AdminPages(Controller):
             )
         except ValidationError as exc:
             error, filters = exc.message, audit.AuditFilter()
-        rows = await audit.search(filters, before_id=before, limit=50)
+        rows = await describe_events(wiring_of(request), await audit.search(filters, before_id=before, limit=50))
         params = {"actor": actor, "action": action, "entity_type": entity_type, "entity_id": entity_id, "since": since, "until": until}
-        return page("sigap/admin_audit.html", events=rows, params=params, error=error, page_size=50)
+        wiring = wiring_of(request)
+        actions, types = filter_choices(wiring.hook(ENTITY_NAMES), wiring.hook(ACTION_LABELS))
+        return page("sigap/admin_audit.html", events=rows, params=params, error=error, page_size=50,
+                    action_choices=actions, type_choices=types)

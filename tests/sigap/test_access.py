@@ -18,6 +18,7 @@ STAFF = frozenset({Role.admin, Role.staff})
 STAFF_MANAGER = frozenset({Role.admin, Role.staff, Role.manager})
 FIELD_STAFF = frozenset({Role.admin, Role.staff, Role.inspector, Role.partner})
 MANAGER = frozenset({Role.manager})
+REPORTERS = frozenset({Role.admin, Role.staff, Role.partner})  # unregistered-LKS reports
 FILERS = frozenset({Role.admin, Role.staff, Role.inspector})
 
 # (method, path, who may use it). {user} and {token} are replaced by ids of
@@ -155,6 +156,20 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/visits/outbox", FIELD_STAFF),
     ("GET", "/sw.js", PUBLIC),
     ("GET", "/manifest.webmanifest", PUBLIC),
+    # Unregistered-LKS reports ({sighting} is another user's report: a
+    # partner gets 404 for it, never 403) and the admin's LKS search.
+    ("GET", "/sightings", REPORTERS),
+    ("GET", "/sightings/new", REPORTERS),
+    ("POST", "/sightings", REPORTERS),
+    ("GET", "/sightings/{sighting}", REPORTERS),
+    ("POST", "/sightings/{sighting}/outcome", STAFF),
+    ("GET", "/sightings/{sighting}/photo", REPORTERS),
+    ("GET", "/api/v1/sightings", REPORTERS),
+    ("POST", "/api/v1/sightings", REPORTERS),
+    ("GET", "/api/v1/sightings/{sighting}", REPORTERS),
+    ("POST", "/api/v1/sightings/{sighting}/outcome", STAFF),
+    ("GET", "/api/v1/sightings/lks", REPORTERS),
+    ("GET", "/admin/lks-search", ADMIN),
 ]
 
 
@@ -169,7 +184,7 @@ def _app_routes(app) -> set[tuple[str, str]]:
             path = route.path
             for name, param in (("user_id", "{user}"), ("token_id", "{token}"), ("lks_id", "{lks}"), ("document_id", "{document}"),
                                 ("task_id", "{task}"), ("team_id", "{team}"), ("member_id", "{member}"), ("incident_id", "{incident}"), ("alert_id", "{alert}"),
-                                ("finding_id", "{finding}"), ("visit_id", "{visit}"), ("photo_id", "{photo}")):
+                                ("finding_id", "{finding}"), ("visit_id", "{visit}"), ("photo_id", "{photo}"), ("sighting_id", "{sighting}")):
                 path = path.replace("{" + name + ":int}", param)
             found.add((method, path.rstrip("/") or "/"))
     return found
@@ -242,7 +257,11 @@ def targets(make_user, make_lks, call, app):
 
     finding = call(Finding.insert(Finding(lks=lks["id"], severity="minor", description="Sasaran uji akses", due_on=now.date(),
                                           created_at=now)).returning(Finding.id).run)[0]
-    return {"{alert}": str(alert["id"]), "{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"]),
+    from registry.sightings import services as sightings
+
+    sighting, _created = call(sightings.create, actor, {"lks_id": str(lks["id"]), "seen": "Sasaran uji akses."}, now=now,
+                              storage=app.state.storage, max_photo_bytes=10**6)
+    return {"{sighting}": str(sighting["id"]), "{alert}": str(alert["id"]), "{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"]),
             "{task}": str(task["id"]), "{team}": str(team["id"]), "{member}": str(member["id"]), "{incident}": str(incident["id"]),
             "{finding}": str(finding["id"]), "{visit}": "999999", "{photo}": "999999"}
 
