@@ -83,6 +83,8 @@ def test_manager_pages_fit_a_phone_and_the_checklist_uploads(new_page, make_user
         assert width["scroll"] <= 390, (path, width)
         text = page.locator("main").inner_text()
         assert "API" not in text and "token" not in text.lower(), path
+        slug = path.strip("/").replace("/", "-").replace(str(lks_id), "id") or "home"
+        shot(page, screenshot_dir, f"manager-{slug}-390.png")
 
     page.goto(f"/lks/{lks_id}")
     shot(page, screenshot_dir, "lks-manager-390.png")
