@@ -225,7 +225,9 @@ class LksPages(Controller):
     @post("/{lks_id:int}/workflow", guards=[STAFF_OR_MANAGER])
     async def workflow_action(self, request: Request, lks_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Template | Redirect:
         if data.get("action") == "approve" and data.get("confirmed") != "1":
-            return await _approve_confirmation(request, lks_id)
+            confirmation = await _approve_confirmation(request, lks_id)
+            if confirmation is not None:
+                return confirmation
         try:
             await _transition(request, lks_id, data.get("action", ""), data.get("reason", ""))
         except NotFound:
@@ -242,12 +244,19 @@ class LksPages(Controller):
         return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": content_disposition(filename, inline=True)})
 
 
-async def _approve_confirmation(request: Request, lks_id: int) -> Template:
+async def _approve_confirmation(request: Request, lks_id: int) -> Template | None:
     """What approving will issue (the number it will get, the validity), to
-    confirm before the Tanda Daftar exists."""
-    lks = await services.read_lks(actor_of(request), lks_id)
+    confirm before the Tanda Daftar exists; None when approving is not
+    possible now (the workflow then says why)."""
+    actor = actor_of(request)
+    lks = await services.read_lks(actor, lks_id)
     now = utcnow()
     today = now.astimezone(WIB).date()
+    application = await workflow.open_application(lks_id)
+    if "approve" not in {a.name for a in workflow.available_actions(actor, lks, application, today)}:
+        return None
+    if await workflow.approval_problems(lks, application, wiring_of(request).hook(REGISTRATION_APPROVAL_CHECKS)):
+        return None
     names = await regions.region_names({lks["kecamatan_code"], lks["kelurahan_code"]})
     return page(
         "registry/approve.html", lks=lks, names=names,

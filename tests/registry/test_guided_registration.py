@@ -83,6 +83,10 @@ def test_step_indicator_missing_items_and_offered_actions(client, app, call, mak
     assert "approve" not in buttons(page)  # no approved visit report yet
     assert "belum ada laporan kunjungan verifikasi lapangan yang disetujui" in text_of(page).lower()
 
+    # Approving without the visit report: no confirmation, the refusal says why.
+    r = form(client, f"/lks/{lks['id']}/workflow", {"action": "approve"})
+    assert r.status_code == 409 and "Terbitkan Tanda Daftar?" not in r.text
+
     call(approved_verification_visit, lks["id"], now=NOW)
     page = client.get(f"/lks/{lks['id']}").text
     assert "approve" in buttons(page) and "Verifikasi lapangan sudah selesai." in page
