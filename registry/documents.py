@@ -297,6 +297,61 @@ async def review(actor: Actor, document_id: int, *, verdict: str, reason: str = 
     return after
 
 
+def _reason_error() -> str:
+    return _("Give a reason (at least 5 characters): the LKS manager will see it.")
+
+
+async def review_many(actor: Actor, lks_id: int, verdicts: dict[int, tuple[str, str]], *, now: datetime) -> list[dict]:
+    """Verify or reject several documents of one LKS in one pass
+    (``{document id: (verdict, reason)}``). Every verdict is checked first;
+    a rejection without a reason is named on that document's own reason
+    field (``reason-<id>``) and nothing is saved; then all are written in
+    one transaction, each audited."""
+    if not is_staff(actor):
+        raise Forbidden(_("Only Dinas Sosial staff can verify documents."))
+    ensure_can_see(actor, lks_id)
+    if not verdicts:
+        raise ValidationError(_("Choose verify or reject for at least one document; nothing was saved."))
+    clean: dict[int, tuple[str, str]] = {}
+    errors: dict[str, str] = {}
+    for document_id, (verdict, reason) in verdicts.items():
+        reason = " ".join((reason or "").split())[:1000]
+        if verdict not in ("verified", "rejected"):
+            errors[f"verdict-{document_id}"] = _("Choose verify or reject.")
+        elif verdict == "rejected" and len(reason) < 5:
+            errors[f"reason-{document_id}"] = _reason_error()
+        else:
+            clean[document_id] = (verdict, reason if verdict == "rejected" else "")
+    if errors:
+        raise ValidationError(
+            _("Some reviews need your attention (marked below); nothing was saved."), fields=errors
+        )
+    ids = sorted(clean)
+    async with write_transaction():
+        await lock_row(Lks, lks_id)
+        before = {r["id"]: r for r in await Document.select().where(Document.id.is_in(ids) & (Document.lks == lks_id))}
+        if len(before) != len(ids):
+            raise NotFound(_("Document not found."))
+        replaced = [r["filename"] for r in before.values() if r["status"] == DocumentStatus.superseded.value]
+        if replaced:
+            raise Conflict(
+                _("A newer upload has replaced %(names)s; nothing was saved. Review the newer one instead.", names=", ".join(replaced))
+            )
+        for document_id in ids:
+            verdict, reason = clean[document_id]
+            await Document.update(
+                {Document.status: verdict, Document.review_reason: reason, Document.reviewed_by: actor.user_id, Document.reviewed_at: now}
+            ).where(Document.id == document_id)
+        after = await Document.select().where(Document.id.is_in(ids)).order_by(Document.id)
+        await _refresh_completeness(lks_id, now.astimezone(WIB).date())
+        for row in after:
+            await audit.record(
+                actor, f"document.{'verify' if row['status'] == 'verified' else 'reject'}", "document", row["id"], now=now,
+                before=public_document(before[row["id"]]), after=public_document(row),
+            )
+    return after
+
+
 async def list_documents(actor: Actor, lks_id: int, *, include_superseded: bool = False) -> list[dict]:
     ensure_can_see(actor, lks_id)
     query = (

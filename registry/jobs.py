@@ -8,7 +8,7 @@ from registry import workflow
 
 
 async def expire_registrations(*, now: datetime) -> int:
-    """Registered LKS whose validity has ended become expired (idempotent)."""
+    """Registered or suspended LKS whose validity has ended become expired (idempotent)."""
     return await workflow.expire_registrations(now=now)
 
 

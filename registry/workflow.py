@@ -277,11 +277,14 @@ async def history(actor: Actor, lks_id: int) -> list[dict]:
 
 
 async def expire_registrations(*, now: datetime) -> int:
-    """Registered LKS past their validity become expired (idempotent)."""
+    """Registered and suspended LKS past their validity become expired
+    (idempotent): a suspension does not stop the Tanda Daftar's clock, and
+    lifting it later would find the registration expired anyway."""
     today = now.astimezone(WIB).date()
     system = Actor.system("scheduler")
-    due = await Lks.select(Lks.id, Lks.valid_until, Lks.version).where(
-        (Lks.registration_status == S.registered.value) & (Lks.valid_until < today)
+    running = [S.registered.value, S.suspended.value]
+    due = await Lks.select(Lks.id, Lks.valid_until, Lks.version, Lks.registration_status).where(
+        Lks.registration_status.is_in(running) & (Lks.valid_until < today)
     )
     count = 0
     for row in due:
@@ -293,15 +296,19 @@ async def expire_registrations(*, now: datetime) -> int:
                     Lks.version: row["version"] + 1,
                     Lks.updated_at: now,
                 }
-            ).where((Lks.id == row["id"]) & (Lks.registration_status == S.registered.value)).returning(Lks.id)
+            ).where((Lks.id == row["id"]) & (Lks.registration_status == row["registration_status"])).returning(Lks.id)
             if not updated:
                 continue
             await StatusChange.insert(
-                StatusChange(lks=row["id"], at=now, action="expire", from_status=S.registered.value, to_status=S.expired.value, reason="", actor_name="system")
+                StatusChange(
+                    lks=row["id"], at=now, action="expire", from_status=row["registration_status"], to_status=S.expired.value,
+                    reason="", actor_name="system",
+                )
             )
             await audit.record(
                 system, "lks.expire", "lks", row["id"], now=now,
-                before={"registration_status": "registered"}, after={"registration_status": "expired", "valid_until": row["valid_until"]},
+                before={"registration_status": row["registration_status"]},
+                after={"registration_status": "expired", "valid_until": row["valid_until"]},
             )
             count += 1
     return count

@@ -114,3 +114,41 @@ def test_sighting_list_queries_do_not_grow_with_reports(client, call, make_user,
     assert client.get(path).status_code == 200
     many = len(count_queries)
     assert many == few <= 5, f"{path}: {few} statements with 2 reports, {many} with 20:\n" + "\n".join(count_queries.statements)
+
+
+def test_guided_lks_page_and_the_approval_confirmation_are_bounded(client, app, call, make_user, make_lks, count_queries):
+    """The step indicator and the one-pass review form: as many statements
+    with 2 documents as with 12; field verification adds the approval check."""
+    from registry import documents
+    from tests.conftest import form
+    from tests.registry.test_guided_registration import upload
+    from tests.registry.test_workflow import STAFF, step
+
+    make_user("adm", "admin")
+    login(client, "adm")
+    lks = make_lks("LKSA Hitung Langkah")
+    for action in ("submit", "start_document_check"):
+        step(call, STAFF, lks, action)
+    path = f"/lks/{lks['id']}"
+    counts = []
+    for doc_types in (documents.required_types("lksa", True)[:2], documents.required_types("lksa", True)[2:12]):
+        for doc_type in doc_types:
+            upload(call, app, lks, doc_type)
+        client.get(path)
+        count_queries.reset()
+        assert client.get(path).status_code == 200
+        counts.append(len(count_queries))
+    assert counts[0] == counts[1] and counts[0] <= 20, "\n".join(count_queries.statements)
+    for doc_type in documents.required_types("lksa", True):
+        row = upload(call, app, lks, doc_type)
+        call(documents.review, STAFF, row["id"], verdict="verified", now=row["uploaded_at"])
+    step(call, STAFF, lks, "start_field_verification")
+    count_queries.reset()
+    assert client.get(path).status_code == 200
+    assert len(count_queries) <= 21, "\n".join(count_queries.statements)
+    from tests.inspections.visit_rows import approved_verification_visit
+
+    call(approved_verification_visit, lks["id"], now=now())
+    count_queries.reset()
+    assert form(client, f"{path}/workflow", {"action": "approve"}).status_code == 200
+    assert len(count_queries) <= 12, "\n".join(count_queries.statements)

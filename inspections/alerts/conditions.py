@@ -112,7 +112,8 @@ async def _registrations(today: date) -> list[Wanted]:
     horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
     rows = await Lks.select(Lks.id, Lks.registration_status, Lks.valid_until).where(
         (
-            (Lks.registration_status == RegistrationStatus.registered.value)
+            # A suspended registration runs out on its date like a registered one.
+            Lks.registration_status.is_in([RegistrationStatus.registered.value, RegistrationStatus.suspended.value])
             & Lks.valid_until.is_not_null()
             & (Lks.valid_until <= horizon)
         )

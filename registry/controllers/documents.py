@@ -77,8 +77,34 @@ class LksDocumentPages(Controller):
         except NotFound:
             raise
         except DomainError as exc:
-            return await detail_page(request, lks_id, status_code=exc.status_code, upload_message=exc.message, errors=exc.fields)
+            item = str(form.get("doc_type") or "") if form.get("item") else None
+            return await detail_page(
+                request, lks_id, status_code=exc.status_code, upload_message=exc.message, errors=exc.fields, upload_type=item
+            )
+        doc_type = str(form.get("doc_type"))
+        if form.get("item") and doc_type in documents.DOCUMENT_TYPES:  # from the checklist: back to that item
+            return Redirect(f"/lks/{lks_id}?uploaded={doc_type}#item-{doc_type}", status_code=303)
         return Redirect(f"/lks/{lks_id}?uploaded=1#documents", status_code=303)
+
+    @post("/{lks_id:int}/documents/review", guards=[STAFF])
+    async def review_many(self, request: Request, lks_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Template | Redirect:
+        """One form for every document on the page: ``verdict-<id>`` (verified,
+        rejected or empty to leave it) and ``reason-<id>``."""
+        verdicts = {
+            int(key.removeprefix("verdict-")): (value, data.get(f"reason-{key.removeprefix('verdict-')}", ""))
+            for key, value in data.items()
+            if key.startswith("verdict-") and key.removeprefix("verdict-").isdigit() and len(key) <= 26 and value
+        }
+        try:
+            rows = await documents.review_many(actor_of(request), lks_id, verdicts, now=utcnow())
+        except NotFound:
+            raise
+        except DomainError as exc:
+            return await detail_page(
+                request, lks_id, status_code=exc.status_code, review_message=exc.message, errors=exc.fields, review_form=data
+            )
+        verified = sum(1 for r in rows if r["status"] == "verified")
+        return Redirect(f"/lks/{lks_id}?reviewed={verified}-{len(rows) - verified}#documents", status_code=303)
 
 
 class DocumentPages(Controller):

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from msgspec import Meta, Struct, defstruct
 
-from registry import documents, regions, services, workflow
+from registry import documents, guide, regions, services, workflow
 from registry.access import is_staff
 from registry.certificate import certificate_pdf
 from registry.controllers.guards import STAFF, STAFF_OR_MANAGER
@@ -108,6 +108,14 @@ async def _form_page(request: Request, lks: dict | None, form: dict[str, Any], s
     )
 
 
+def _reviewed(value: str | None) -> tuple[int, int] | None:
+    """``?reviewed=<verified>-<rejected>`` after a review pass."""
+    verified, _sep, rejected = (value or "").partition("-")
+    if verified.isdigit() and rejected.isdigit() and len(value or "") < 12:
+        return int(verified), int(rejected)
+    return None
+
+
 async def detail_page(request: Request, lks_id: int, status_code: int = 200, **context: Any) -> Template:
     """The record page of an LKS; ``context`` adds a message or errors."""
     actor = actor_of(request)
@@ -115,22 +123,33 @@ async def detail_page(request: Request, lks_id: int, status_code: int = 200, **c
     today = utcnow().astimezone(WIB).date()
     application = await workflow.open_application(lks_id)
     names = await regions.region_names({lks["kecamatan_code"], lks["kelurahan_code"]})
+    checklist = await documents.checklist(lks, today=today)
+    steps = await guide.registration_guide(
+        lks, application, checklist, today=today, approval_checks=wiring_of(request).hook(REGISTRATION_APPROVAL_CHECKS)
+    )
     context.setdefault("message", None)
     context.setdefault("upload_message", None)
     context.setdefault("errors", {})
+    context.setdefault("done", guide.done_message(request.query_params.get("done")))
+    context.setdefault("reviewed", _reviewed(request.query_params.get("reviewed")))
+    for key in ("review_message", "review_form", "upload_type"):
+        context.setdefault(key, None)
+    settings = settings_of(request)
     return page(
         "registry/detail.html",
         status_code=status_code,
         lks=lks,
         names=names,
         application=application,
-        actions=workflow.available_actions(actor, lks, application, today),
-        checklist=await documents.checklist(lks, today=today),
+        guide=steps,
+        actions=guide.offered(workflow.available_actions(actor, lks, application, today), steps),
+        checklist=checklist,
         docs=await documents.list_documents(actor, lks_id, include_superseded=True),
         history=await workflow.history(actor, lks_id),
         today=today,
         can_edit_all=is_staff(actor),
-        max_upload_mb=settings_of(request).max_upload_mb,
+        max_upload_mb=settings.max_upload_mb,
+        max_upload_bytes=settings.max_upload_bytes,
         panels=[p for p in [await provider(actor, lks) for provider in wiring_of(request).hook(LKS_DETAIL_PANELS)] if p],
         **await _choices(settings_of(request).region),
         **context,
@@ -208,6 +227,10 @@ class LksPages(Controller):
 
     @post("/{lks_id:int}/workflow", guards=[STAFF_OR_MANAGER])
     async def workflow_action(self, request: Request, lks_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Template | Redirect:
+        if data.get("action") == "approve" and data.get("confirmed") != "1":
+            confirmation = await _approve_confirmation(request, lks_id)
+            if confirmation is not None:
+                return confirmation
         try:
             await _transition(request, lks_id, data.get("action", ""), data.get("reason", ""))
         except NotFound:
@@ -223,6 +246,27 @@ class LksPages(Controller):
         pdf = await certificate_pdf(lks, settings_of(request).region)
         filename = f"tanda-daftar-lks-{lks_id}.pdf"
         return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": content_disposition(filename, inline=True)})
+
+
+async def _approve_confirmation(request: Request, lks_id: int) -> Template | None:
+    """What approving will issue (the number it will get, the validity), to
+    confirm before the Tanda Daftar exists; None when approving is not
+    possible now (the workflow then says why)."""
+    actor = actor_of(request)
+    lks = await services.read_lks(actor, lks_id)
+    now = utcnow()
+    today = now.astimezone(WIB).date()
+    application = await workflow.open_application(lks_id)
+    if "approve" not in {a.name for a in workflow.available_actions(actor, lks, application, today)}:
+        return None
+    if await workflow.approval_problems(lks, application, wiring_of(request).hook(REGISTRATION_APPROVAL_CHECKS)):
+        return None
+    names = await regions.region_names({lks["kecamatan_code"], lks["kelurahan_code"]})
+    return page(
+        "registry/approve.html", lks=lks, names=names,
+        number=await workflow.next_certificate_number(now), issued_on=today,
+        valid_until=workflow.add_years(today, settings_of(request).registration_validity_years),
+    )
 
 
 # --- JSON API ------------------------------------------------------------------

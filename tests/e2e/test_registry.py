@@ -31,22 +31,25 @@ def test_staff_registers_an_lks_and_handles_a_document(page, make_user, tmp_path
 
     bad = tmp_path / "foto.pdf"
     bad.write_bytes(b"MZ not a pdf at all")
-    page.get_by_label("Jenis dokumen").select_option("npwp")
-    page.get_by_label("Berkas", exact=True).set_input_files(str(bad))
-    page.get_by_role("button", name="Unggah").click()
-    expect(page.get_by_text("Jenis berkas ini tidak diterima.")).to_be_visible()
+    # The checklist item is the upload form: its own button, the type already set.
+    item = page.locator("#item-npwp")
+    with page.expect_file_chooser() as chooser:
+        item.get_by_role("button", name="Unggah").click()
+    chooser.value.set_files(str(bad))
+    expect(item.get_by_text("Jenis berkas ini tidak diterima.")).to_be_visible()
 
     good = tmp_path / "npwp.pdf"
     good.write_bytes(b"%PDF-1.4\n% NPWP yayasan\n%%EOF\n")
-    page.get_by_label("Jenis dokumen").select_option("npwp")
-    page.get_by_label("Berkas", exact=True).set_input_files(str(good))
-    page.get_by_role("button", name="Unggah").click()
-    expect(page.get_by_text("Dokumen telah diunggah dan menunggu verifikasi.")).to_be_visible()
-    row = page.locator("tr", has_text="npwp.pdf")
-    row.get_by_role("button", name="Verifikasi").click()
+    with page.expect_file_chooser() as chooser:
+        item.get_by_role("button", name="Unggah").click()
+    chooser.value.set_files(str(good))
+    expect(item.get_by_text("Sudah diunggah; menunggu verifikasi oleh Dinas Sosial.")).to_be_visible()
+    page.reload()
+    page.locator("tr", has_text="npwp.pdf").get_by_label("Verifikasi").check()
+    page.get_by_role("button", name="Simpan hasil pemeriksaan").click()
     expect(page.locator("tr", has_text="npwp.pdf").get_by_text("Terverifikasi")).to_be_visible()
     with page.expect_download() as download:
-        page.get_by_role("link", name="npwp.pdf").click()
+        page.locator("#item-npwp").get_by_role("link", name="npwp.pdf").click()
     assert download.value.suggested_filename == "npwp.pdf"
 
 

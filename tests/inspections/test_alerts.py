@@ -145,6 +145,25 @@ def test_registration_expired_replaces_expiring(call, run, make_lks):
     assert of_kind(call, "registration_expired")[0]["resolved_at"] is None
 
 
+def test_a_suspended_registration_is_alerted_and_expires_like_a_registered_one(call, run, make_lks):
+    from registry.workflow import expire_registrations
+
+    lks = make_lks("LKSA Ditangguhkan")
+    register(call, lks["id"], date(2027, 6, 30))
+    call(Lks.update({Lks.registration_status: "suspended", Lks.status_reason: "Menunggu investigasi."}).where(Lks.id == lks["id"]).run)
+    run(wib(2027, 4, 5))  # 86 days before the end of its validity
+    [expiring] = of_kind(call, "registration_expiring")
+    assert expiring["lks"] == lks["id"] and expiring["severity"] == "low" and expiring["manager_visible"]
+    run(wib(2027, 7, 2))  # past its date, before the expiry job has run
+    [expired] = of_kind(call, "registration_expired")
+    assert expired["resolved_at"] is None and of_kind(call, "registration_expiring")[0]["resolved_at"] is not None
+    # The expiry job ends it on its date; the alert stays the same one.
+    assert call(expire_registrations, now=wib(2027, 7, 2)) == 1
+    assert call(Lks.select(Lks.registration_status).where(Lks.id == lks["id"]).first().run)["registration_status"] == "expired"
+    run(wib(2027, 7, 3))
+    assert [a["id"] for a in of_kind(call, "registration_expired") if a["resolved_at"] is None] == [expired["id"]]
+
+
 def test_accreditation_and_documents(call, run, make_lks):
     lks = make_lks()
     register(call, lks["id"], date(2030, 1, 1))

@@ -192,6 +192,22 @@ def test_expiry_job_and_renewal(call, app, make_lks):
     assert "expire" in [c["action"] for c in changes]
 
 
+def test_a_suspended_registration_still_expires_on_its_date(call, app, make_lks):
+    lks = step(call, STAFF, _registered(call, app, make_lks), "suspend", reason="Temuan kekerasan, menunggu investigasi.")
+    assert lks["registration_status"] == "suspended"
+    end = datetime.combine(lks["valid_until"], datetime.min.time(), tzinfo=timezone.utc)
+    assert call(workflow.expire_registrations, now=end - timedelta(days=1)) == 0
+    assert call(workflow.expire_registrations, now=end + timedelta(days=1, hours=12)) == 1
+    assert call(workflow.expire_registrations, now=end + timedelta(days=2)) == 0  # idempotent
+    row = call(Lks.select().where(Lks.id == lks["id"]).first().run)
+    assert row["registration_status"] == "expired"
+    [change] = call(StatusChange.select().where(StatusChange.action == "expire").run)
+    assert (change["from_status"], change["to_status"]) == ("suspended", "expired")
+    # Expired, it can still be revoked or renewed (renewal goes through every check again).
+    names = [a.name for a in workflow.available_actions(STAFF, row, None, (end + timedelta(days=2)).date())]
+    assert "renew" in names and "revoke" in names
+
+
 def test_renewal_of_a_valid_registration_keeps_it_registered(call, app, make_lks):
     lks = _registered(call, app, make_lks)
     near_end = datetime.combine(lks["valid_until"] - timedelta(days=30), datetime.min.time(), tzinfo=timezone.utc)
