@@ -1,0 +1,27 @@
+"""Demo accreditation: real cycles for the LKS the registry's demo picked
+(17 accredited with grades A/B/C, 12 in process at different stages)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from accreditation.cycles.services import add_years, record_external_grade, today_wib
+from accreditation.cycles.tables import Cycle
+from accreditation.scoring import DEFAULT_VALIDITY_YEARS
+from sigap.audit import Actor
+
+IN_PROCESS_STAGES = ("preparing", "self_assessment", "submitted", "assessor_visit")
+
+
+async def load_accreditation_demo(*, now: datetime, context: dict) -> None:
+    picked = context.get("accreditation_demo")
+    if not picked or await Cycle.exists().where(Cycle.source == "demo"):
+        return
+    system = Actor.system("demo")
+    today = today_wib(now)
+    for n, lks_id in enumerate(picked["accredited"]):
+        grade = "ABC"[n % 3]
+        until = add_years(today - timedelta(days=200 + 20 * n), DEFAULT_VALIDITY_YEARS[grade])
+        await record_external_grade(lks_id, grade, "accredited", until, system, now, "demo")
+    for n, lks_id in enumerate(picked["in_process"]):
+        await record_external_grade(lks_id, None, IN_PROCESS_STAGES[n % len(IN_PROCESS_STAGES)], None, system, now, "demo")
