@@ -17,7 +17,11 @@ from accreditation import scoring
 from accreditation.assessments.tables import Assessment, AssessmentStatus
 from accreditation.cycles import services as cycles
 from accreditation.cycles.tables import Stage
-from accreditation.instruments.services import current_instrument, get_instrument, grading
+from accreditation.instruments.services import (
+    current_instrument,
+    get_instrument,
+    grading,
+)
 from registry import documents
 from registry.access import ensure_can_see, is_staff
 from registry.tables import Document, DocumentStatus, Lks
@@ -123,6 +127,12 @@ async def detail(actor: Actor, assessment_id: int) -> dict:
     row["assessor_result"] = scoring.compute(definition, row["assessor_scores"], thresholds) if row["assessor_scores"] else None
     row["thresholds"] = thresholds
     row["editable"] = row["status"] in EDITABLE
+    lks = await Lks.select(Lks.name).where(Lks.id == row["lks"]).first()
+    row["lks_name"] = lks["name"] if lks else ""
+    cited = sorted({d for a in row["answers"].values() for d in a.get("documents", [])})
+    row["document_names"] = {
+        d["id"]: d["filename"] for d in await Document.select(Document.id, Document.filename).where(Document.id.is_in(cited))
+    } if cited else {}
     return row
 
 

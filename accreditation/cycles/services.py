@@ -289,3 +289,40 @@ async def expire_due(now: datetime) -> int:
             await sync_lks(row["lks"], now=now)
             done += 1
     return done
+
+
+async def attach_certificate(actor: Actor, cycle_id: int, *, filename: str, fileobj, now: datetime, storage,
+                             max_bytes: int) -> dict:
+    """Store the certificate of an accredited cycle as an LKS document
+    (type "accreditation certificate") and link it to the cycle."""
+    from registry import documents
+
+    _staff_only(actor)
+    cycle = await get_cycle(actor, cycle_id)
+    if cycle["stage"] not in (Stage.accredited.value, Stage.expired.value):
+        message = _("A certificate belongs to an accredited cycle: record the decision first.")
+        raise ValidationError(message, fields={"certificate": message})
+    doc, _created = await documents.upload(actor, cycle["lks"], doc_type="accreditation_certificate", filename=filename,
+                                           fileobj=fileobj, now=now, storage=storage, max_bytes=max_bytes)
+    async with write_transaction():
+        await Cycle.update({Cycle.certificate: doc["id"], Cycle.updated_at: now, Cycle.version: Cycle.version + 1}).where(
+            Cycle.id == cycle_id)
+        await audit.record(actor, "accreditation.certificate", "accreditation_cycle", cycle_id, now=now,
+                           after={"certificate": doc["id"]})
+    return await get_cycle(actor, cycle_id)
+
+
+async def record_page(actor: Actor, lks_id: int) -> dict:
+    """What the accreditation page of an LKS shows: the LKS, its cycles
+    with their history, and the moves staff may make on the latest."""
+    from registry.access import get_lks
+
+    lks = await get_lks(actor, lks_id)
+    cycles = await history(actor, lks_id)
+    latest = cycles[0] if cycles else None
+    return {
+        "lks": lks, "cycles": cycles, "latest": latest,
+        "moves": sorted(MOVES.get(latest["stage"], ())) if latest else [],
+        "can_open": latest is None or latest["stage"] in FINAL,
+        "can_decide": latest is not None and latest["stage"] in (Stage.submitted.value, Stage.assessor_visit.value),
+    }
