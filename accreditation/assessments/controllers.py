@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from accreditation.assessments import services
+from accreditation.assessments.letter import recommendation_pdf
 from accreditation.instruments.services import text_in
 from accreditation.web import (
     MANAGER,
@@ -26,7 +27,7 @@ from registry.access import is_staff
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import _, get_locale
 from sigap.tables import Role
-from sigap.web import actor_of, settings_of, utcnow
+from sigap.web import actor_of, content_disposition, settings_of, utcnow
 
 
 async def _page(request: Request, assessment_id: int, status_code: int = 200, **context: Any) -> Template:
@@ -105,6 +106,12 @@ class AssessmentPages(Controller):
             typed = {k: v for k, v in form.items() if isinstance(v, str)}
             return await _page(request, assessment_id, **failed(exc, typed))
         return Redirect(f"/accreditation/assessments/{assessment_id}?done={'submitted' if submit else 'saved'}", status_code=303)
+
+    @get("/assessments/{assessment_id:int}/letter.pdf", guards=[STAFF_OR_MANAGER])
+    async def letter(self, request: Request, assessment_id: FromPath[int]) -> Response[bytes]:
+        pdf, filename = await recommendation_pdf(actor_of(request), assessment_id, settings_of(request).region)
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": content_disposition(filename, inline=True), "Cache-Control": "private, no-store"})
 
     @post("/assessments/{assessment_id:int}/review", guards=[STAFF])
     async def review(self, request: Request, assessment_id: FromPath[int]) -> Template | Redirect:

@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timezone
 
 import openpyxl
+import pypdf
 import pytest
 
 from accreditation.instruments.services import load_shipped_instruments
@@ -103,9 +104,15 @@ def test_submit_review_and_decision_through_the_api(client, call, as_role, make_
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "submitted" and done.json()["result"]["grade"] == "A"
     as_role("staff")
+    assert client.get(f"/accreditation/assessments/{a['id']}/letter.pdf").status_code == 409  # not recommended yet
     review = api(client, "POST", f"/api/v1/accreditation/assessments/{a['id']}/review", json={
         "decision": "recommend", "version": done.json()["version"]})
     assert review.status_code == 200 and review.json()["letter_number"]
+    letter = client.get(f"/accreditation/assessments/{a['id']}/letter.pdf")
+    assert letter.status_code == 200 and letter.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(letter.content)).pages)
+    assert review.json()["letter_number"] in text and "BALKS" in text and "DINAS SOSIAL" in text
+    assert manager["username"] in text  # the LKS's name ("LKS milik <manager>")
     record = client.get(f"/api/v1/accreditation/lks/{manager['lks_id']}").json()["items"][0]
     assert record["stage"] == "submitted"
     decision = api(client, "POST", f"/api/v1/accreditation/cycles/{record['id']}/decision", json={
