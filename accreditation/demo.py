@@ -11,6 +11,7 @@ from accreditation.scoring import DEFAULT_VALIDITY_YEARS
 from sigap.audit import Actor
 
 IN_PROCESS_STAGES = ("preparing", "self_assessment", "submitted", "assessor_visit")
+DEMO_DAYS_LEFT = (25, 80, 160)
 
 
 async def load_accreditation_demo(*, now: datetime, context: dict) -> None:
@@ -21,7 +22,11 @@ async def load_accreditation_demo(*, now: datetime, context: dict) -> None:
     today = today_wib(now)
     for n, lks_id in enumerate(picked["accredited"]):
         grade = "ABC"[n % 3]
-        until = add_years(today - timedelta(days=200 + 20 * n), DEFAULT_VALIDITY_YEARS[grade])
+        years = DEFAULT_VALIDITY_YEARS[grade]
+        # Three grades run out within six months (the board and the alerts
+        # show them); the others later, each within its grade's validity.
+        days_left = DEMO_DAYS_LEFT[n] if n < len(DEMO_DAYS_LEFT) else 200 + 45 * n
+        until = min(today + timedelta(days=days_left), add_years(today, years) - timedelta(days=30))
         await record_external_grade(lks_id, grade, "accredited", until, system, now, "demo")
     for n, lks_id in enumerate(picked["in_process"]):
         await record_external_grade(lks_id, None, IN_PROCESS_STAGES[n % len(IN_PROCESS_STAGES)], None, system, now, "demo")

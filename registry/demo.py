@@ -78,7 +78,6 @@ async def load_registry_demo(*, now: datetime, storage: Storage, context: dict |
     rng.shuffle(statuses)
     kinds = [k for k, w in KIND_WEIGHTS for _ in range(w)]
     registered_ids: list[int] = []
-    in_process_candidates: list[int] = []
     system = Actor(user_id=None, username="demo", role=Role.admin)
     created: list[dict] = []
     used_names: set[str] = set()

@@ -89,6 +89,7 @@ class AssessmentPages(Controller):
             if version is None:
                 raise ValidationError(_("The current version is required."), fields={"version": _("Required.")})
             codes = [i["code"] for i in a["indicators"]]
+            uploaded: dict[str, int] = {}
             for code in codes:
                 file = form.get(f"file_{code}")
                 if isinstance(file, UploadFile) and file.filename:
@@ -99,7 +100,12 @@ class AssessmentPages(Controller):
                     except ValidationError as exc:
                         raise ValidationError(exc.message, fields={f"file_{code}": exc.message}) from None
                     version = a["version"]
-            await services.save(actor, assessment_id, _answers(form, codes), version=version, now=utcnow(), submit=submit)
+                    uploaded[code] = a["uploaded_document"]
+            answers = _answers(form, codes)
+            for code, document_id in uploaded.items():  # a new upload is cited with the ticked documents
+                if code in answers:
+                    answers[code].documents.append(document_id)
+            await services.save(actor, assessment_id, answers, version=version, now=utcnow(), submit=submit)
         except NotFound:
             raise
         except DomainError as exc:

@@ -228,7 +228,9 @@ async def upload_evidence(actor: Actor, assessment_id: int, code: str, *, filena
             raise _stale()
         await audit.record(actor, "assessment.evidence", "accreditation_assessment", assessment_id, now=now,
                            after={"indicator": code, "document": doc["id"]})
-    return await detail(actor, assessment_id)
+    after = await detail(actor, assessment_id)
+    after["uploaded_document"] = doc["id"]
+    return after
 
 
 # --- staff: review, recommendation, assessor results -----------------------------------------

@@ -20,6 +20,7 @@ from sigap.i18n import _, choice_label
 
 EXPIRING_DAYS = 183  # six months
 STAGES = [s.value for s in Stage]
+REGISTERED = frozenset({RegistrationStatus.registered.value, RegistrationStatus.suspended.value})
 
 
 @dataclass
@@ -56,7 +57,8 @@ async def pipeline(actor: Actor, flt: BoardFilter, *, today: date) -> dict:
     stages = dict.fromkeys(STAGES, 0)
     for row in lks_rows:
         stages[stage_of.get(row["id"], Stage.not_started.value)] += 1
-    registered = [r for r in lks_rows if r["registration_status"] == RegistrationStatus.registered.value]
+    # Registered: holding a Tanda Daftar (a suspended LKS still does).
+    registered = [r for r in lks_rows if r["registration_status"] in REGISTERED]
     accredited_registered = sum(1 for r in registered if r["accreditation_status"] == AccreditationStatus.accredited.value)
     horizon = today + timedelta(days=EXPIRING_DAYS)
     expiring = await flt.where(Cycle.select(
