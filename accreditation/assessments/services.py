@@ -50,6 +50,13 @@ class Answer:
     documents: list[int] = field(default_factory=list)
 
 
+ID_MAX = 2**31 - 1  # ids and versions are 32-bit on PostgreSQL
+
+
+def _in_range(value: int) -> bool:
+    return isinstance(value, int) and 0 <= value <= ID_MAX
+
+
 def _stale() -> Conflict:
     return Conflict(_("Someone else changed this self-assessment meanwhile. Reload the page and try again."))
 
@@ -163,6 +170,8 @@ async def save(actor: Actor, assessment_id: int, answers: dict[str, Answer], *, 
     _own_manager(actor, row)
     if row["status"] not in EDITABLE:
         raise Conflict(_("This self-assessment was submitted; it can be changed again only if Dinas Sosial returns it."))
+    if not _in_range(version):
+        raise _stale()
     instrument = await get_instrument(row["instrument"])
     definition = instrument["definition"]
     codes = {i["code"] for i in scoring.indicators_of(definition)}
@@ -175,7 +184,10 @@ async def save(actor: Actor, assessment_id: int, answers: dict[str, Answer], *, 
                                         high=definition["scale"]["max"])
         elif len(answer.note) > NOTE_MAX:
             errors[f"note_{code}"] = _("At most %(n)s characters.", n=NOTE_MAX)
-    cited = {d for a in answers.values() for d in a.documents}
+    for code, answer in answers.items():
+        if not all(_in_range(d) for d in answer.documents):
+            errors[f"documents_{code}"] = _("Choose documents of this LKS.")
+    cited = {d for a in answers.values() for d in a.documents if _in_range(d)}
     if cited:
         own = {r["id"] for r in await Document.select(Document.id).where((Document.id.is_in(list(cited))) & (Document.lks == row["lks"]))}
         for code, answer in answers.items():
@@ -254,6 +266,8 @@ async def review(actor: Actor, assessment_id: int, verdicts: dict[str, Verdict],
     row = await _visible(actor, assessment_id)
     if row["status"] != AssessmentStatus.submitted.value:
         raise Conflict(_("Only a submitted self-assessment can be reviewed."))
+    if not _in_range(version):
+        raise _stale()
     instrument = await get_instrument(row["instrument"])
     codes = {i["code"] for i in scoring.indicators_of(instrument["definition"])}
     errors: dict[str, str] = {}
@@ -304,6 +318,8 @@ async def enter_assessor_scores(actor: Actor, assessment_id: int, scores: dict[s
     row = await _visible(actor, assessment_id)
     if row["status"] != AssessmentStatus.recommended.value:
         raise Conflict(_("Assessor results can be entered after the recommendation to BALKS."))
+    if not _in_range(version):
+        raise _stale()
     instrument = await get_instrument(row["instrument"])
     definition = instrument["definition"]
     codes = {i["code"] for i in scoring.indicators_of(definition)}
