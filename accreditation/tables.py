@@ -1,1 +1,2 @@
-"""Tables of the accreditation domain (filled in by its issue)."""
+"""The accreditation domain's tables live in its sub-domains
+(``instruments``, ``cycles``, ``assessments``); see ``piccolo_app.TABLE_MODULES``."""

@@ -59,7 +59,7 @@ def demo_pdf(title: str, lks_name: str) -> bytes:
     return bytes(pdf.output())
 
 
-async def load_registry_demo(*, now: datetime, storage: Storage) -> int | None:
+async def load_registry_demo(*, now: datetime, storage: Storage, context: dict | None = None) -> int | None:
     """Create the demo LKS; returns the id of the one the demo manager runs,
     or None when the demo data already exists."""
     if await Lks.exists().where(Lks.name.like("%(Demo)")):
@@ -78,7 +78,6 @@ async def load_registry_demo(*, now: datetime, storage: Storage) -> int | None:
     rng.shuffle(statuses)
     kinds = [k for k, w in KIND_WEIGHTS for _ in range(w)]
     registered_ids: list[int] = []
-    in_process_candidates: list[int] = []
     system = Actor(user_id=None, username="demo", role=Role.admin)
     created: list[dict] = []
     used_names: set[str] = set()
@@ -159,19 +158,15 @@ async def load_registry_demo(*, now: datetime, storage: Storage) -> int | None:
                                  reason=values.get("status_reason", ""), actor_name="demo")
                 )
             await audit.record(system, "lks.create", "lks", lks.id, now=now, after={"name": values["name"], "demo": True})
-        # Accreditation (the accreditation issue will own this): 17 accredited, 12 in process.
+        # Which registered LKS the accreditation demo makes accredited (17)
+        # and in process (12): it creates their cycles (the LKS row's
+        # accreditation fields are derived from those).
         rng.shuffle(registered_ids)
-        accredited = registered_ids[:ACCREDITED]
-        in_process_candidates = registered_ids[ACCREDITED : ACCREDITED + IN_PROCESS]
-        for n, lks_id in enumerate(accredited):
-            grade = "ABC"[n % 3]
-            years = {"A": 5, "B": 3, "C": 2}[grade]
-            await Lks.update(
-                {Lks.accreditation_status: "accredited", Lks.accreditation_grade: grade,
-                 Lks.accreditation_valid_until: add_years(today - timedelta(days=200 + 20 * n), years)}
-            ).where(Lks.id == lks_id)
-        if in_process_candidates:
-            await Lks.update({Lks.accreditation_status: "in_process"}).where(Lks.id.is_in(in_process_candidates))
+        if context is not None:
+            context["accreditation_demo"] = {
+                "accredited": registered_ids[:ACCREDITED],
+                "in_process": registered_ids[ACCREDITED : ACCREDITED + IN_PROCESS],
+            }
 
     # Documents: the first registered LKS have their full set, verified;
     # applicants have part of theirs, waiting for verification.

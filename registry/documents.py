@@ -43,6 +43,7 @@ DOCUMENT_TYPES = {
     "signed_statement": N_("Signed statement"),
     "activity_report": N_("Activity report"),
     "accreditation_certificate": N_("Accreditation certificate"),
+    "accreditation_evidence": N_("Evidence for the accreditation self-assessment"),
     "photo": N_("Photos"),
     "finding_evidence": N_("Evidence for a finding"),
     "other": N_("Other document"),
@@ -201,7 +202,7 @@ async def upload(
             previous = await Document.select(Document.id).where(
                 (Document.lks == lks_id) & (Document.doc_type == doc_type) & (Document.status != DocumentStatus.superseded.value)
             )
-            if previous and doc_type not in ("photo", "other", "activity_report", "finding_evidence"):
+            if previous and doc_type not in ("photo", "other", "activity_report", "finding_evidence", "accreditation_evidence"):
                 await Document.update({Document.status: DocumentStatus.superseded.value, Document.superseded_at: now}).where(
                     Document.id.is_in([p["id"] for p in previous])
                 )

@@ -16,4 +16,4 @@ async def load_demo(*, now: datetime, storage, context: dict) -> None:
     """Demo LKS and their documents; the demo manager's LKS goes into ``context``."""
     from registry.demo import load_registry_demo
 
-    context["manager_lks_id"] = await load_registry_demo(now=now, storage=storage)
+    context["manager_lks_id"] = await load_registry_demo(now=now, storage=storage, context=context)

@@ -37,7 +37,8 @@ def _world(call, make_lks, n: int, offset: int) -> list[dict]:
     return rows
 
 
-PAGES = ["/", "/lks", "/tasks", "/incidents", "/teams", "/alerts", "/findings", "/visits", "/api/v1/lks", "/api/v1/tasks", "/api/v1/findings"]
+PAGES = ["/", "/lks", "/tasks", "/incidents", "/teams", "/alerts", "/findings", "/visits", "/api/v1/lks", "/api/v1/tasks", "/api/v1/findings",
+         "/accreditation", "/api/v1/accreditation/pipeline"]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -34,7 +34,9 @@ from registry.tables import (
     RegistrationStatus,
 )
 
-EXPIRY_WARNING_DAYS = 90  # registration and accreditation
+EXPIRY_WARNING_DAYS = 90  # registration
+# Accreditation: a warning at each threshold (days before the end), and its severity.
+ACCREDITATION_STEPS = ((180, Severity.low.value), (90, Severity.medium.value), (30, Severity.high.value))
 DOCUMENT_WARNING_DAYS = 30
 TASK_CRITICAL_AFTER_DAYS = 14
 
@@ -134,20 +136,38 @@ async def _registrations(today: date) -> list[Wanted]:
     return out
 
 
+def accreditation_step(days_left: int) -> tuple[str, str] | None:
+    """The warning an accreditation ``days_left`` from its end calls for:
+    (step, severity), one step per threshold (180, 90, 30 days) and
+    "expired"; None when it is further off than the first threshold."""
+    if days_left < 0:
+        return "expired", Severity.high.value
+    reached = [(threshold, severity) for threshold, severity in ACCREDITATION_STEPS if days_left <= threshold]
+    if not reached:
+        return None
+    threshold, severity = reached[-1]
+    return f"{threshold}d", severity
+
+
 async def _accreditations(today: date) -> list[Wanted]:
-    horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    """Accreditation (the LKS row's fields, derived by the accreditation
+    domain from its cycles): an alert at 180, 90 and 30 days before the end
+    and one when it has expired, each with its own key (raised once each;
+    the previous step's alert resolves when the next one is raised)."""
+    horizon = today + timedelta(days=ACCREDITATION_STEPS[0][0])
     rows = await Lks.select(Lks.id, Lks.accreditation_valid_until).where(
-        (Lks.accreditation_status == AccreditationStatus.accredited.value)
+        Lks.accreditation_status.is_in([AccreditationStatus.accredited.value, AccreditationStatus.expired.value])
         & Lks.accreditation_valid_until.is_not_null()
         & (Lks.accreditation_valid_until <= horizon)
+        & (Lks.registration_status != RegistrationStatus.closed.value)
     )
     out = []
     for r in rows:
         until: date = r["accreditation_valid_until"]
-        days = (until - today).days
-        severity = Severity.high.value if days < 0 else _ladder(days, medium_at=30, high_at=7)
-        out.append(Wanted(AlertKind.accreditation_expiring.value, severity, f"accreditation:{r['id']}:{until.isoformat()}",
-                          r["id"], f"/lks/{r['id']}", {"date": until.isoformat()}))
+        step, severity = accreditation_step((until - today).days)
+        out.append(Wanted(AlertKind.accreditation_expiring.value, severity,
+                          f"accreditation:{r['id']}:{until.isoformat()}:{step}", r["id"], f"/lks/{r['id']}",
+                          {"date": until.isoformat(), "step": step}))
     return out
 
 

@@ -173,12 +173,12 @@ def test_accreditation_and_documents(call, run, make_lks):
     superseded = make_document(call, lks["id"], date(2027, 6, 1), doc_type="domicile", status="superseded")
     rejected = make_document(call, lks["id"], date(2027, 6, 1), doc_type="ad_art", status="rejected")
 
-    run(wib(2027, 5, 1))  # accreditation in 123 days, document in 50: nothing
-    assert all_alerts(call) == {}
-    run(wib(2027, 6, 5))  # accreditation 88 days: low; document 15 days: low
-    [acc] = of_kind(call, "accreditation_expiring")
+    run(wib(2027, 5, 1))  # accreditation in 123 days: its 180-day warning; document in 50: nothing
+    assert [a["severity"] for a in all_alerts(call).values()] == ["low"]
+    run(wib(2027, 6, 5))  # accreditation 88 days: the 90-day warning (medium); document 15 days: low
+    acc = of_kind(call, "accreditation_expiring")[-1]
     [doc] = of_kind(call, "document_expiring")
-    assert acc["severity"] == "low" and acc["manager_visible"]
+    assert acc["severity"] == "medium" and acc["manager_visible"] and acc["resolved_at"] is None
     assert (doc["document"], doc["severity"], doc["manager_visible"]) == (npwp, "low", True)
     assert doc["link"] == f"/lks/{lks['id']}#documents"
     run(wib(2027, 6, 16))
@@ -186,7 +186,7 @@ def test_accreditation_and_documents(call, run, make_lks):
     run(wib(2027, 6, 21))  # the document has expired
     assert of_kind(call, "document_expiring")[0]["severity"] == "high"
     run(wib(2027, 9, 5))  # the accreditation has expired
-    assert of_kind(call, "accreditation_expiring")[0]["severity"] == "high"
+    assert of_kind(call, "accreditation_expiring")[-1]["severity"] == "high"
     assert {a["document"] for a in of_kind(call, "document_expiring")} == {npwp}
     assert superseded and rejected
 
