@@ -27,11 +27,18 @@ from sigap.web import actor_of, content_disposition, settings_of, utcnow
 BASE = "/accreditation/training"
 
 
-def _session_data(form: dict[str, Any]) -> services.SessionData:
+async def _create_session(request: Request, form: dict[str, Any]) -> dict:
+    """The page's form → the service; a badly written date is named next to
+    the field along with whatever else the service finds."""
     errors: dict[str, str] = {}
     held_on = date_field(form.get("held_on"), "held_on", errors)
-    if errors:
-        raise ValidationError(_("Please correct the marked fields."), fields=errors)
+    try:
+        return await services.create_session(actor_of(request), _session_data(form, held_on), now=utcnow())
+    except ValidationError as exc:
+        raise ValidationError(exc.message, fields={**(exc.fields or {}), **errors}) from None
+
+
+def _session_data(form: dict[str, Any], held_on: date | None) -> services.SessionData:
     return services.SessionData(topic=str(form.get("topic") or ""), title=str(form.get("title") or ""), held_on=held_on,
                                 place=str(form.get("place") or ""), trainer=str(form.get("trainer") or ""),
                                 notes=str(form.get("notes") or ""))
@@ -76,7 +83,7 @@ class TrainingPages(Controller):
     @post("/", guards=[STAFF])
     async def create(self, request: Request, data: URLEncodedBody[dict[str, str]]) -> Template | Redirect:
         try:
-            session = await services.create_session(actor_of(request), _session_data(dict(data)), now=utcnow())
+            session = await _create_session(request, dict(data))
         except DomainError as exc:
             return await _sessions_page(request, **failed(exc, dict(data)))
         return Redirect(f"{BASE}/{session['id']}?created=1", status_code=303)

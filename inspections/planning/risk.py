@@ -233,7 +233,7 @@ async def contributed(extra: RiskContributions, lks_ids: list[int] | None, today
     factor answers for all the LKS at once)."""
     out: dict[int, list] = defaultdict(list)
     for factor in extra.factors:
-        for lks_id, reasons in (await factor.compute(lks_ids, today)).items():
+        for lks_id, reasons in (await factor(lks_ids, today)).items():
             out[lks_id] += [[code, int(points), dict(params or {})] for code, points, params in reasons]
     return out
 
@@ -286,6 +286,10 @@ async def assess(
         async with write_transaction():
             await _set_levels(dict(items[start : start + 500]))
     return levels
+
+
+def _norm_list(reasons) -> list:
+    return json.loads(reasons) if isinstance(reasons, str) else list(reasons or [])
 
 
 def _norm(reasons) -> str:
