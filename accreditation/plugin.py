@@ -17,11 +17,13 @@ INSPECTIONS_RISK_REASONS = "inspections.risk_reasons"
 
 def _wire_improvement_and_training(wiring: Wiring) -> None:
     from accreditation.improvement import jobs as improvement_jobs
+    from accreditation.improvement.panel import plan_panel
     from accreditation.improvement.labels import TEMPLATE_GLOBALS as IMPROVEMENT_GLOBALS
     from accreditation.training import jobs as training_jobs
     from accreditation.training.demo import load_training_demo
     from accreditation.training.labels import TEMPLATE_GLOBALS as TRAINING_GLOBALS
     from registry.access import STAFF_ROLES
+    from registry.hooks import LKS_DETAIL_PANELS
     from sigap.i18n import N_
     from sigap.tables import Role
 
@@ -31,6 +33,7 @@ def _wire_improvement_and_training(wiring: Wiring) -> None:
     wiring.contribute(INSPECTIONS_ALERT_SOURCES, improvement_jobs.overdue_alerts)
     wiring.contribute(INSPECTIONS_RISK_FACTORS, training_jobs.untrained_risk)
     wiring.contribute(INSPECTIONS_RISK_REASONS, training_jobs.RISK_REASONS)
+    wiring.contribute(LKS_DETAIL_PANELS, plan_panel)
     wiring.add_job("training_plan", training_jobs.plan_training, hour=0, minute=30)
     wiring.add_demo("training", load_training_demo, order=60)
 

@@ -198,3 +198,28 @@ def test_the_manager_plan_page_answers_on_the_phone(client, as_role, call):
                     files={"file": ("sop.png", PNG, "image/png")}, follow_redirects=False)
     assert r.status_code == 303
     assert "Jawaban Anda terkirim" in client.get(r.headers["location"]).text
+
+
+def test_the_lks_page_shows_the_plan_to_staff_and_its_own_manager(client, as_role, call):
+    manager = as_role("manager")
+    call(services.add_actions, manager["lks_id"], [{"code": "X-1", "title": "Perbaiki pagar belakang", "due_on": TODAY - timedelta(days=2)}],
+         STAFF, NOW - timedelta(days=10), "indicator")
+    page = client.get(f"/lks/{manager['lks_id']}")
+    assert "Perbaiki pagar belakang" in page.text and "1 tindakan lewat tenggat" in page.text and "Jawab tindakannya" in page.text
+    assert "belum pernah diikuti" in page.text
+    as_role("staff")
+    page = client.get(f"/lks/{manager['lks_id']}")
+    assert "Perbaiki pagar belakang" in page.text and "Seluruh rencana LKS ini" in page.text
+
+
+def test_alerts_run_without_any_contribution(call, make_lks):
+    from inspections.plugin import InspectionsPlugin
+    from registry.plugin import RegistryPlugin
+
+    lks = make_lks()
+    call(services.add_actions, lks["id"], [{"code": "X-1", "title": "Tindakan lewat tenggat", "due_on": TODAY - timedelta(days=2)}],
+         STAFF, NOW - timedelta(days=10), "indicator")
+    bare = Wiring().install([RegistryPlugin(), InspectionsPlugin()])
+    assert bare.hook(ALERT_SOURCES) == []
+    call(bare.jobs["alerts"].fn, now=NOW)
+    assert call(Alert.count().where(Alert.kind == "improvement_overdue").run) == 0
