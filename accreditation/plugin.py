@@ -34,7 +34,7 @@ def _wire_improvement_and_training(wiring: Wiring) -> None:
     wiring.contribute(INSPECTIONS_RISK_FACTORS, training_jobs.untrained_risk)
     wiring.contribute(INSPECTIONS_RISK_REASONS, training_jobs.RISK_REASONS)
     wiring.contribute(LKS_DETAIL_PANELS, plan_panel)
-    wiring.add_job("training_plan", training_jobs.plan_training, hour=0, minute=30)
+    wiring.add_job("training-plan", training_jobs.plan_training, hour=0, minute=30)
     wiring.add_demo("training", load_training_demo, order=60)
 
 

@@ -124,13 +124,13 @@ def test_no_training_adds_a_risk_point_with_its_reason_and_an_action_once(call, 
     assert "Tidak ada pengurus yang mengikuti pelatihan" not in client.get(f"/lks/{trained['id']}").text
 
     # The improvement plan: one action per untrained LKS, however often the job runs.
-    call(wiring.jobs["training_plan"].fn, now=NOW)
-    call(wiring.jobs["training_plan"].fn, now=NOW)
+    call(wiring.jobs["training-plan"].fn, now=NOW)
+    call(wiring.jobs["training-plan"].fn, now=NOW)
     actions = call(ImprovementAction.select().where(ImprovementAction.source == "training").run)
     assert [a["lks"] for a in actions] == [untrained["id"]]
     # Once the staff attend, the action is done by itself and the point goes.
     attend(call, session(call, days_ago=1, title="Angkatan II")["id"], untrained["id"], name="Budi Santoso", role="manager")
-    result = call(wiring.jobs["training_plan"].fn, now=NOW)
+    result = call(wiring.jobs["training-plan"].fn, now=NOW)
     assert result.done == 1
     assert call(ImprovementAction.select(ImprovementAction.status).where(ImprovementAction.id == actions[0]["id"]).first().run)["status"] == "done"
     call(plan, now=NOW)
