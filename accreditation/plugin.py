@@ -6,7 +6,6 @@ from typing import Any
 
 from sigap.wiring import DomainPlugin, Wiring
 
-
 # --- improvement plans and pembinaan (issue 12, items 4 and 7) -------------------------------
 # The hooks joint monitoring offers (inspections.hooks): named here, not
 # imported, since accreditation and inspections never import each other.
@@ -17,8 +16,8 @@ INSPECTIONS_RISK_REASONS = "inspections.risk_reasons"
 
 def _wire_improvement_and_training(wiring: Wiring) -> None:
     from accreditation.improvement import jobs as improvement_jobs
-    from accreditation.improvement.panel import plan_panel
     from accreditation.improvement.labels import TEMPLATE_GLOBALS as IMPROVEMENT_GLOBALS
+    from accreditation.improvement.panel import plan_panel
     from accreditation.training import jobs as training_jobs
     from accreditation.training.demo import load_training_demo
     from accreditation.training.labels import TEMPLATE_GLOBALS as TRAINING_GLOBALS

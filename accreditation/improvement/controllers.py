@@ -20,9 +20,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from accreditation.improvement import services
 from accreditation.improvement.tables import ActionStatus
+from accreditation.web_forms import MANAGER, STAFF, STAFF_OR_MANAGER, date_field, failed, form_page, int_field
 from registry import regions
 from registry import services as registry_services
-from accreditation.web_forms import MANAGER, STAFF, STAFF_OR_MANAGER, date_field, failed, form_page, int_field
 from registry.access import get_lks, is_staff
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import N_, _, choices

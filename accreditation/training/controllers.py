@@ -21,7 +21,7 @@ from accreditation.web_forms import STAFF, STAFF_OR_MANAGER, date_field, failed,
 from registry import services as registry_services
 from registry.access import get_lks
 from sigap.errors import DomainError, NotFound, ValidationError
-from sigap.i18n import _, choices
+from sigap.i18n import choices
 from sigap.web import actor_of, content_disposition, settings_of, utcnow
 
 BASE = "/accreditation/training"

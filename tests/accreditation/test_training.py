@@ -16,7 +16,6 @@ from accreditation.improvement.tables import ImprovementAction
 from accreditation.training import jobs as training_jobs
 from accreditation.training import services
 from inspections import hooks
-from inspections.planning import jobs as plan_jobs
 from inspections.planning import risk
 from inspections.planning.tables import RiskAssessment
 from inspections.plugin import InspectionsPlugin
