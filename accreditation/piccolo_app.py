@@ -8,6 +8,8 @@ TABLE_MODULES = [
     "accreditation.instruments.tables",
     "accreditation.cycles.tables",
     "accreditation.assessments.tables",
+    "accreditation.improvement.tables",
+    "accreditation.training.tables",
 ]
 
 APP_CONFIG = AppConfig(

@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             ("plan, 40 days later", "plan", now + timedelta(days=40)),
             ("alerts, first run", "alerts", now + timedelta(days=40)),
             ("alerts, again", "alerts", now + timedelta(days=40)),
+            ("training-plan, first run", "training-plan", now + timedelta(days=40)),
+            ("training-plan, again", "training-plan", now + timedelta(days=40)),
         ):
             started = time.perf_counter()
             out = run([python, "-m", "sigap.cli", "jobs", "run", job, "--now", when.isoformat()], {**env, "SIGAP_LANG": "en"})

@@ -5,12 +5,14 @@ registry's LKS page, and (when an app is built) their controllers."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from inspections import audit_names
 from inspections.alerts import jobs as alert_jobs
 from inspections.findings.labels import TEMPLATE_GLOBALS as FINDINGS_GLOBALS
 from inspections.findings import services as findings
+from inspections.hooks import lazy_alert_sources, lazy_risk
 from inspections.incidents import services as incidents
 from inspections.planning import jobs as planning_jobs
 from inspections.planning import services as planning
@@ -64,14 +66,15 @@ class InspectionsPlugin(DomainPlugin):
         wiring.add_menu(N_("Teams"), "/teams", STAFF_ROLES, order=40)
         wiring.add_template_globals(**TEMPLATE_GLOBALS, **VISITS_GLOBALS, **FINDINGS_GLOBALS)
         wiring.contribute(AFTER_MIGRATE, load_shipped_checklists)
-        wiring.add_job("plan", planning_jobs.plan, hour=1, minute=0)
-        wiring.add_job("alerts", alert_jobs.raise_alerts, minute=0)
+        # Other domains' risk factors and alert sources, read when the job runs.
+        wiring.add_job("plan", partial(planning_jobs.plan, factors=lazy_risk(wiring)), hour=1, minute=0)
+        wiring.add_job("alerts", partial(alert_jobs.raise_alerts, sources=lazy_alert_sources(wiring)), minute=0)
         wiring.add_job("notify", alert_jobs.notify, minute="*")
         wiring.add_demo("inspections", _demo, order=30)
         wiring.add_menu(N_("Visits"), "/visits", STAFF_ROLES, order=25)
         wiring.add_menu(N_("Findings"), "/findings", STAFF_ROLES | {Role.manager}, order=32)
         wiring.add_menu(N_("Checklists"), "/admin/checklists", {Role.admin}, order=890)
-        wiring.contribute(LKS_DETAIL_PANELS, risk_panel)
+        wiring.contribute(LKS_DETAIL_PANELS, risk_panel(lazy_risk(wiring)))
         wiring.contribute(LKS_DETAIL_PANELS, findings.findings_panel)
         wiring.contribute(REGISTRATION_APPROVAL_CHECKS, gate.verification_visit_problems)
         wiring.contribute(FIELD_VERIFICATION_STARTED, gate.create_verification_task)

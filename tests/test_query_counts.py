@@ -152,4 +152,66 @@ def test_guided_lks_page_and_the_approval_confirmation_are_bounded(client, app, 
     call(approved_verification_visit, lks["id"], now=now())
     count_queries.reset()
     assert form(client, f"{path}/workflow", {"action": "approve"}).status_code == 200
+
+
+def _plans_world(call, make_lks, n: int, offset: int) -> None:
+    """``n`` LKS, each with an improvement plan (an answered action too),
+    half of them with staff at a training session."""
+    from accreditation.improvement import services as improvement
+    from accreditation.training import jobs as training_jobs
+    from accreditation.training import services as training
+
+    rows = [make_lks(f"LKSA Rencana {offset + i:03d}") for i in range(n)]
+    session = call(training.create_session, ADMIN, training.SessionData(
+        topic="child_protection", title=f"Pelatihan {offset}", held_on=now().date(), place="Aula", trainer="PPA"), now=now())
+    for row in rows[::2]:
+        call(training.add_attendance, ADMIN, session["id"], training.AttendanceData(
+            lks_id=row["id"], person_name="Siti Rahmawati", person_role="caregiver"), now=now())
+    for row in rows:
+        call(improvement.add_actions, row["id"], [{"code": "SNPA-1", "title": "Lengkapi SOP pengasuhan"}], ADMIN, now(), "indicator")
+    call(training_jobs.plan_training, now=now())
+
+
+PLAN_PAGES = ["/accreditation/improvement", "/accreditation/improvement?overdue=1", "/accreditation/training",
+              "/accreditation/training/coverage", "/api/v1/accreditation/improvement/actions",
+              "/api/v1/accreditation/training/sessions", "/api/v1/accreditation/training/coverage"]
+
+
+@pytest.mark.parametrize("path", PLAN_PAGES)
+def test_plan_and_training_pages_do_not_grow_with_rows(client, call, make_user, make_lks, count_queries, path):
+    make_user("adm", "admin")
+    login(client, "adm")
+    _plans_world(call, make_lks, 2, 0)
+    assert client.get(path).status_code == 200
+    count_queries.reset()
+    assert client.get(path).status_code == 200
+    few = len(count_queries)
+    _plans_world(call, make_lks, 18, 100)
+    count_queries.reset()
+    assert client.get(path).status_code == 200
+    many = len(count_queries)
+    assert many == few, f"{path}: {few} statements with 2 LKS, {many} with 20:\n" + "\n".join(count_queries.statements)
+    assert few <= 12, f"{path}: {few} statements:\n" + "\n".join(count_queries.statements)
+
+
+def test_a_training_session_page_and_the_manager_plan_are_bounded(client, call, make_user, make_lks, count_queries):
+    from accreditation.improvement.services import add_actions
+    from accreditation.training.tables import TrainingSession
+
+    make_user("adm", "admin")
+    login(client, "adm")
+    _plans_world(call, make_lks, 10, 0)
+    session = call(TrainingSession.select(TrainingSession.id).first().run)
+    path = f"/accreditation/training/{session['id']}"
+    client.get(path)
+    count_queries.reset()
+    assert client.get(path).status_code == 200
+    assert len(count_queries) <= 12, "\n".join(count_queries.statements)
+    manager = make_user("pengurus", "manager")
+    call(add_actions, manager["lks_id"],
+         [{"code": f"K-{i}", "title": f"Tindakan nomor {i}"} for i in range(8)], ADMIN, now(), "indicator")
+    login(client, "pengurus")
+    client.get("/accreditation/improvement")
+    count_queries.reset()
+    assert client.get("/accreditation/improvement").status_code == 200
     assert len(count_queries) <= 12, "\n".join(count_queries.statements)

@@ -8,6 +8,7 @@ Set-based: a handful of queries over all rows, never one query per LKS."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -291,8 +292,24 @@ async def _unregistered(now: datetime, teams: list[dict]) -> list[Wanted]:
     return out
 
 
-async def wanted_alerts(*, now: datetime) -> dict[str, Wanted]:
-    """Every alert the data calls for at ``now``, by unique key."""
+SEVERITIES = frozenset(s.value for s in Severity)
+
+
+async def _contributed(today: date, sources) -> list[Wanted]:
+    """What other domains' ``ALERT_SOURCES`` ask for (unknown kinds ignored)."""
+    kinds = {k.value for k in AlertKind}
+    out = []
+    for source in sources:
+        for w in await source(today):
+            key = str(w.get("unique_key") or "")
+            if w.get("kind") in kinds and w.get("severity") in SEVERITIES and 0 < len(key) <= 120:
+                out.append(Wanted(w["kind"], w["severity"], key, w.get("lks"), str(w.get("link") or ""), dict(w.get("params") or {})))
+    return out
+
+
+async def wanted_alerts(*, now: datetime, sources: Iterable = ()) -> dict[str, Wanted]:
+    """Every alert the data calls for at ``now``, by unique key (with what
+    the ``inspections.hooks.ALERT_SOURCES`` contributions ``sources`` want)."""
     today = today_wib(now)
     teams = await teams_covering()
     found: list[Wanted] = []
@@ -304,4 +321,5 @@ async def wanted_alerts(*, now: datetime) -> dict[str, Wanted]:
     found += await _incidents(now, teams)
     found += await _unregistered(now, teams)
     found += await _leadless()
+    found += await _contributed(today, sources)
     return {w.unique_key: w for w in found}

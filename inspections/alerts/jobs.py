@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,9 +78,11 @@ class AlertResult:
         )
 
 
-async def raise_alerts(*, now: datetime) -> AlertResult:
-    """Raise, escalate, resolve and reopen alerts to match the data at ``now``."""
-    wanted = await wanted_alerts(now=now)
+async def raise_alerts(*, now: datetime, sources: Callable[[], Iterable] | Iterable = ()) -> AlertResult:
+    """Raise, escalate, resolve and reopen alerts to match the data at ``now``.
+    ``sources``: the ``ALERT_SOURCES`` contributions (or a function giving
+    them at run time, as the plugin binds them)."""
+    wanted = await wanted_alerts(now=now, sources=sources() if callable(sources) else sources)
     result = AlertResult(open=len(wanted))
     open_rows = await Alert.select(Alert.id, Alert.unique_key, Alert.severity, Alert.team, Alert.task).where(
         Alert.resolved_at.is_null()

@@ -43,6 +43,7 @@ MANAGER_KINDS = frozenset(
         AlertKind.registration_expired.value,
         AlertKind.accreditation_expiring.value,
         AlertKind.document_expiring.value,
+        AlertKind.improvement_overdue.value,
     }
 )
 INCIDENT_KINDS = frozenset({AlertKind.incident_unvisited.value})
@@ -58,6 +59,7 @@ KIND_LABELS = {
     AlertKind.incident_unvisited: N_("Incident without a visit"),
     AlertKind.unregistered_unchecked: N_("Unregistered LKS not checked"),
     AlertKind.team_without_lead: N_("Visit for a team without a lead"),
+    AlertKind.improvement_overdue: N_("Improvement action overdue"),
 }
 
 BATCH = 500
@@ -113,6 +115,7 @@ _TITLES = {
     "incident_unvisited": N_("Incident without a joint visit after %(hours)s hours"),
     "unregistered_unchecked": N_("Unregistered LKS not checked within 14 days (known since %(date)s)"),
     "team_without_lead": N_("%(task)s due %(date)s went to a team without a lead: name a lead"),
+    "improvement_overdue": N_("Improvement action not done by %(date)s: %(title)s"),
 }
 
 
@@ -155,6 +158,8 @@ def title(row: dict, *, today: date) -> str:
         return _(msgid, document=type_label(p.get("doc_type") or "other"), date=when)
     if kind == AlertKind.incident_unvisited.value:
         return _(msgid, hours=p.get("hours", INCIDENT_VISIT_HOURS))
+    if kind == AlertKind.improvement_overdue.value:
+        return _(msgid, date=when, title=str(p.get("title") or ""))
     if key == "registration_expired_undated":
         return _(msgid)
     return _(msgid, date=when)

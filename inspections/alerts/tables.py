@@ -35,6 +35,7 @@ class AlertKind(str, Enum):
     incident_unvisited = "incident_unvisited"
     unregistered_unchecked = "unregistered_unchecked"
     team_without_lead = "team_without_lead"  # a visit went to a team with no lead
+    improvement_overdue = "improvement_overdue"  # an accreditation improvement action (ALERT_SOURCES)
 
 
 class Alert(Table, tablename="inspections_alert"):

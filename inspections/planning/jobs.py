@@ -9,10 +9,12 @@ planners running at once produce exactly what one would."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from inspections.findings.tables import Finding
+from inspections.hooks import RiskContributions
 from inspections.incidents.tables import Incident
 from inspections.planning import risk
 from inspections.planning.services import (
@@ -71,10 +73,12 @@ class PlanResult:
         return f"{self.assessed} LKS assessed, {self.created} tasks created"
 
 
-async def plan(*, now: datetime) -> PlanResult:
-    """Assess every LKS's risk, then create the tasks that are due."""
+async def plan(*, now: datetime, factors: Callable[[], RiskContributions] | RiskContributions | None = None) -> PlanResult:
+    """Assess every LKS's risk (with the ``RISK_FACTORS`` contributions
+    ``factors``, or a function giving them at run time), then create the
+    tasks that are due."""
     today = today_wib(now)
-    levels = await risk.assess(now=now)
+    levels = await risk.assess(now=now, factors=factors() if callable(factors) else factors)
     intervals = interval_months()
     teams = await teams_covering()
     leads = await team_leads()

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from inspections.findings.services import UNRESOLVED
 from inspections.findings.tables import Finding, FindingSeverity
+from inspections.hooks import NONE, RiskContributions
 from inspections.incidents.tables import Incident, IncidentSource
 from inspections.planning.services import today_wib
 from inspections.planning.tables import RiskAssessment, Task, TaskStatus
@@ -52,11 +54,13 @@ HIGH_AT = 5
 MEDIUM_AT = 2
 
 
-def describe(reasons: list) -> list[dict]:
-    """Reasons as translated sentences with their points."""
+def describe(reasons: list, extra: RiskContributions = NONE) -> list[dict]:
+    """Reasons as translated sentences with their points (the codes of
+    contributed factors with their texts)."""
+    texts = {**extra.texts, **REASONS}
     out = []
     for code, points, params in reasons:
-        text = _(REASONS.get(code, code))
+        text = _(texts.get(code, code))
         try:
             text = text % params if params else text
         except (KeyError, TypeError, ValueError):
@@ -83,7 +87,9 @@ class Facts:
     report_on: date | None = None
 
 
-def score(f: Facts, today: date) -> tuple[str, int, list]:
+def score(f: Facts, today: date, extra: Sequence = ()) -> tuple[str, int, list]:
+    """Level, points and reasons; ``extra`` are reasons contributed by other
+    domains' risk factors (``[code, points, params]``)."""
     reasons: list = []
 
     def add(code: str, points: int, **params) -> None:
@@ -134,6 +140,7 @@ def score(f: Facts, today: date) -> tuple[str, int, list]:
         add("complaints", min(2, f.complaints), n=f.complaints)
     if f.capacity and f.residents_total > f.capacity:
         add("over_capacity", 2, residents=f.residents_total, capacity=f.capacity)
+    reasons += [[code, points, dict(params or {})] for code, points, params in extra]
     total = sum(r[1] for r in reasons)
     level = "high" if (f.open_incidents or total >= HIGH_AT) else "medium" if total >= MEDIUM_AT else "low"
     return level, total, reasons
@@ -221,11 +228,36 @@ async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
     return facts
 
 
-async def assess(lks_ids: list[int] | None = None, *, now: datetime) -> dict[int, str]:
+async def contributed(extra: RiskContributions, lks_ids: list[int] | None, today: date) -> dict[int, list]:
+    """lks id → the reasons other domains' risk factors add (set-based: each
+    factor answers for all the LKS at once)."""
+    out: dict[int, list] = defaultdict(list)
+    for factor in extra.factors:
+        for lks_id, reasons in (await factor(lks_ids, today)).items():
+            out[lks_id] += [[code, int(points), dict(params or {})] for code, points, params in reasons]
+    return out
+
+
+def _kept(previous: dict | None) -> list:
+    """The reasons of another domain's factors in a stored assessment (codes
+    joint monitoring does not know): kept when the caller has no factors."""
+    if previous is None:
+        return []
+    reasons = json.loads(previous["reasons"]) if isinstance(previous["reasons"], str) else previous["reasons"]
+    return [r for r in reasons or [] if r[0] not in REASONS]
+
+
+async def assess(
+    lks_ids: list[int] | None = None, *, now: datetime, factors: RiskContributions | None = None
+) -> dict[int, str]:
     """Recompute the risk of all LKS (or the given ones); write what changed.
-    Returns lks id → level for everything assessed."""
+    Returns lks id → level for everything assessed. ``factors``: other
+    domains' contributions (``inspections.hooks``); None (a caller without
+    the wiring, e.g. an incident recorded) keeps the contributed reasons
+    last stored."""
     today = today_wib(now)
     facts = await gather(lks_ids, now)
+    extra = await contributed(factors, lks_ids, today) if factors is not None else None
     previous_query = RiskAssessment.select(RiskAssessment.lks, RiskAssessment.level, RiskAssessment.score, RiskAssessment.reasons)
     if lks_ids is not None:
         previous_query = previous_query.where(RiskAssessment.lks.is_in(lks_ids))
@@ -233,10 +265,10 @@ async def assess(lks_ids: list[int] | None = None, *, now: datetime) -> dict[int
     levels: dict[int, str] = {}
     changed: list[dict] = []
     for lks_id, f in facts.items():
-        level, total, reasons = score(f, today)
+        old = previous.get(lks_id)
+        level, total, reasons = score(f, today, extra.get(lks_id, ()) if extra is not None else _kept(old))
         levels[lks_id] = level
         encoded = json.dumps(reasons, sort_keys=True)
-        old = previous.get(lks_id)
         if old is None or old["level"] != level or old["score"] != total or _norm(old["reasons"]) != encoded:
             changed.append(
                 {"lks": lks_id, "level": level, "score": total, "reasons": encoded, "last_visit_on": f.last_visit_on, "computed_at": now}
@@ -254,6 +286,10 @@ async def assess(lks_ids: list[int] | None = None, *, now: datetime) -> dict[int
         async with write_transaction():
             await _set_levels(dict(items[start : start + 500]))
     return levels
+
+
+def _norm_list(reasons) -> list:
+    return json.loads(reasons) if isinstance(reasons, str) else list(reasons or [])
 
 
 def _norm(reasons) -> str:
@@ -296,26 +332,29 @@ async def assessment(lks_id: int) -> dict | None:
     return row
 
 
-async def current_risk(lks_id: int, *, now: datetime) -> dict | None:
+async def current_risk(lks_id: int, *, now: datetime, factors: RiskContributions = NONE) -> dict | None:
     """The risk of an LKS as pages show it: the stored assessment, or for an
     LKS the daily plan has not assessed yet its level computed now (nothing
     is written); None for a closed LKS. Reasons as translated sentences."""
     row = await assessment(lks_id)
     if row is not None:
-        return {"level": row["level"], "score": row["score"], "reasons": describe(row["reasons"]), "computed_at": row["computed_at"]}
+        return {"level": row["level"], "score": row["score"], "reasons": describe(row["reasons"], factors),
+                "computed_at": row["computed_at"]}
     facts = (await gather([lks_id], now)).get(lks_id)
     if facts is None:
         return None
-    level, total, reasons = score(facts, today_wib(now))
-    return {"level": level, "score": total, "reasons": describe(reasons), "computed_at": None}
+    today = today_wib(now)
+    extra = (await contributed(factors, [lks_id], today)).get(lks_id, ())
+    level, total, reasons = score(facts, today, extra)
+    return {"level": level, "score": total, "reasons": describe(reasons, factors), "computed_at": None}
 
 
-async def risk_panel_at(actor: Actor, lks: dict, *, now: datetime) -> dict | None:
+async def risk_panel_at(actor: Actor, lks: dict, *, now: datetime, factors: RiskContributions = NONE) -> dict | None:
     """The risk level and its reasons, for Dinas Sosial staff only: the reasons
     name open incidents, which an LKS's own manager must never see."""
     if not is_staff(actor):
         return None
-    risk = await current_risk(lks["id"], now=now)
+    risk = await current_risk(lks["id"], now=now, factors=factors)
     return {
         "template": "inspections/_risk_panel.html",
         "level": risk["level"] if risk else None,
@@ -324,6 +363,11 @@ async def risk_panel_at(actor: Actor, lks: dict, *, now: datetime) -> dict | Non
     }
 
 
-async def risk_panel(actor: Actor, lks: dict) -> dict | None:
-    """The registry's LKS_DETAIL_PANELS provider: the panel as of now."""
-    return await risk_panel_at(actor, lks, now=datetime.now(timezone.utc))
+def risk_panel(factors: Callable[[], RiskContributions] = lambda: NONE) -> Callable[[Actor, dict], Awaitable[dict | None]]:
+    """The registry's LKS_DETAIL_PANELS provider: the panel as of now, with
+    the reasons of the risk factors ``factors()`` gives at that time."""
+
+    async def panel(actor: Actor, lks: dict) -> dict | None:
+        return await risk_panel_at(actor, lks, now=datetime.now(timezone.utc), factors=factors())
+
+    return panel

@@ -170,6 +170,32 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/api/v1/sightings/{sighting}/outcome", STAFF),
     ("GET", "/api/v1/sightings/lks", REPORTERS),
     ("GET", "/admin/lks-search", ADMIN),
+    # improvement plans: managers answer their own LKS's actions, staff plan and decide.
+    ("GET", "/accreditation/improvement", STAFF_MANAGER),
+    ("GET", "/accreditation/improvement/new", STAFF),
+    ("POST", "/accreditation/improvement", STAFF),
+    ("GET", "/accreditation/improvement/{action}", STAFF_MANAGER),
+    ("POST", "/accreditation/improvement/{action}/answers", MANAGER),
+    ("POST", "/accreditation/improvement/{action}/decision", STAFF),
+    ("GET", "/api/v1/accreditation/improvement/actions", STAFF_MANAGER),
+    ("POST", "/api/v1/accreditation/improvement/actions", STAFF),
+    ("GET", "/api/v1/accreditation/improvement/actions/{action}", STAFF_MANAGER),
+    ("POST", "/api/v1/accreditation/improvement/actions/{action}/answers", MANAGER),
+    ("POST", "/api/v1/accreditation/improvement/actions/{action}/decision", STAFF),
+    # pembinaan: staff only, but a manager prints their own LKS's certificates and reads its record.
+    ("GET", "/accreditation/training", STAFF),
+    ("POST", "/accreditation/training", STAFF),
+    ("GET", "/accreditation/training/coverage", STAFF),
+    ("GET", "/accreditation/training/{session}", STAFF),
+    ("POST", "/accreditation/training/{session}/attendance", STAFF),
+    ("POST", "/accreditation/training/{session}/attendance/{attendance}/delete", STAFF),
+    ("GET", "/accreditation/training/certificates/{attendance}/sertifikat.pdf", STAFF_MANAGER),
+    ("GET", "/api/v1/accreditation/training/sessions", STAFF),
+    ("POST", "/api/v1/accreditation/training/sessions", STAFF),
+    ("GET", "/api/v1/accreditation/training/sessions/{session}", STAFF),
+    ("POST", "/api/v1/accreditation/training/sessions/{session}/attendance", STAFF),
+    ("GET", "/api/v1/accreditation/training/coverage", STAFF),
+    ("GET", "/api/v1/accreditation/training/lks/{lks}", STAFF_MANAGER),
 ]
 
 
@@ -184,7 +210,8 @@ def _app_routes(app) -> set[tuple[str, str]]:
             path = route.path
             for name, param in (("user_id", "{user}"), ("token_id", "{token}"), ("lks_id", "{lks}"), ("document_id", "{document}"),
                                 ("task_id", "{task}"), ("team_id", "{team}"), ("member_id", "{member}"), ("incident_id", "{incident}"), ("alert_id", "{alert}"),
-                                ("finding_id", "{finding}"), ("visit_id", "{visit}"), ("photo_id", "{photo}"), ("sighting_id", "{sighting}")):
+                                ("finding_id", "{finding}"), ("visit_id", "{visit}"), ("photo_id", "{photo}"), ("sighting_id", "{sighting}"),
+                                ("action_id", "{action}"), ("session_id", "{session}"), ("attendance_id", "{attendance}")):
                 path = path.replace("{" + name + ":int}", param)
             found.add((method, path.rstrip("/") or "/"))
     return found
@@ -263,7 +290,8 @@ def targets(make_user, make_lks, call, app):
                               storage=app.state.storage, max_photo_bytes=10**6)
     return {"{sighting}": str(sighting["id"]), "{alert}": str(alert["id"]), "{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"]),
             "{task}": str(task["id"]), "{team}": str(team["id"]), "{member}": str(member["id"]), "{incident}": str(incident["id"]),
-            "{finding}": str(finding["id"]), "{visit}": "999999", "{photo}": "999999"}
+            "{finding}": str(finding["id"]), "{visit}": "999999", "{photo}": "999999",
+            "{action}": "999999", "{session}": "999999", "{attendance}": "999999"}
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role] + ["anonymous"])

@@ -11,12 +11,14 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
+from inspections.hooks import RiskContributions
 from inspections.incidents.services import list_incidents
 from inspections.planning import field, risk, services
 from inspections.web import FIELD_OR_STAFF
 from registry.access import is_staff
 from sigap.tables import Role
 from sigap.web import actor_of, page, utcnow
+from sigap.wiring import wiring_of
 
 
 class MonitoringPages(Controller):
@@ -35,7 +37,9 @@ class MonitoringPages(Controller):
             "inspections/monitoring.html",
             lks=profile["lks"],
             profile=profile,
-            assessment=None if actor.role == Role.partner else await risk.current_risk(lks_id, now=now),
+            assessment=None if actor.role == Role.partner else await risk.current_risk(
+                lks_id, now=now, factors=RiskContributions.of(wiring_of(request))
+            ),
             tasks=tasks,
             incidents=await list_incidents(actor, lks_id=lks_id) if staff else None,
             is_staff=staff,
