@@ -10,8 +10,8 @@ from typing import Any
 
 from inspections import audit_names
 from inspections.alerts import jobs as alert_jobs
-from inspections.findings.labels import TEMPLATE_GLOBALS as FINDINGS_GLOBALS
 from inspections.findings import services as findings
+from inspections.findings.labels import TEMPLATE_GLOBALS as FINDINGS_GLOBALS
 from inspections.hooks import lazy_alert_sources, lazy_risk
 from inspections.incidents import services as incidents
 from inspections.planning import jobs as planning_jobs
@@ -32,7 +32,13 @@ from registry.hooks import (
 from sigap.i18n import N_, labeller
 from sigap.retention import RETENTION
 from sigap.tables import Role
-from sigap.wiring import ACTION_LABELS, AFTER_MIGRATE, ENTITY_NAMES, DomainPlugin, Wiring
+from sigap.wiring import (
+    ACTION_LABELS,
+    AFTER_MIGRATE,
+    ENTITY_NAMES,
+    DomainPlugin,
+    Wiring,
+)
 
 # Labels of joint monitoring's choices, for the templates.
 TEMPLATE_GLOBALS = {

@@ -7,8 +7,8 @@ from typing import Any
 from registry import audit_names, cli, jobs, lookup
 from registry.access import lks_exists
 from registry.regions import ensure_shipped_regions
-from registry.transfer import staging
 from registry.sightings import services as sightings
+from registry.transfer import staging
 from sigap.i18n import N_, labeller
 from sigap.retention import RETENTION
 from sigap.tables import Role

@@ -23,7 +23,7 @@ from registry.labels import KIND_LABELS
 from registry.sightings import services
 from registry.sightings.services import OUTCOME_LABELS, Photo, PossibleDuplicates
 from sigap.errors import DomainError, NotFound
-from sigap.i18n import _, choices
+from sigap.i18n import choices
 from sigap.storage import iter_reader
 from sigap.tables import Role
 from sigap.web import actor_of, requires, settings_of, utcnow

@@ -29,7 +29,14 @@ from sigap.web import (
     safe_next,
     utcnow,
 )
-from sigap.wiring import ACTION_LABELS, ENTITY_NAMES, LKS_EXISTS, LKS_SEARCH, Wiring, wiring_of
+from sigap.wiring import (
+    ACTION_LABELS,
+    ENTITY_NAMES,
+    LKS_EXISTS,
+    LKS_SEARCH,
+    Wiring,
+    wiring_of,
+)
 
 # --- pages: administration -----------------------------------------------------
 
