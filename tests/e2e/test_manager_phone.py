@@ -43,8 +43,8 @@ def _seed(call, make_user, storage) -> dict:
     lks_id = manager["lks_id"]
     call(Lks.update({
         Lks.name: "Panti Sosial Asuhan Anak Kasih Bunda Kunciran Indah",
-        Lks.npwp: "012345678901234000",
-        Lks.phone: "0215551234567890",
+        Lks.npwp: "0123456789012345",
+        Lks.phone: "021555123456789",
         Lks.address: "Jl. Kunciran Indah Raya Blok C-12/No.34567890123456789 (belakang Masjid Al-Ikhlas)",
     }).where(Lks.id == lks_id).run)
     from tests.registry.test_workflow import step

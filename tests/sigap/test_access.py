@@ -67,6 +67,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/lks/{lks}/edit", STAFF_MANAGER),
     ("POST", "/lks/{lks}/workflow", STAFF_MANAGER),
     ("POST", "/lks/{lks}/documents", STAFF_MANAGER),
+    ("POST", "/lks/{lks}/documents/review", STAFF),
     ("GET", "/lks/{lks}/certificate.pdf", STAFF_MANAGER),
     ("GET", "/documents/{document}/content", STAFF_MANAGER),
     ("POST", "/documents/{document}/review", STAFF),
