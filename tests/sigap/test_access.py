@@ -152,6 +152,37 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/visits/outbox", FIELD_STAFF),
     ("GET", "/sw.js", PUBLIC),
     ("GET", "/manifest.webmanifest", PUBLIC),
+    # accreditation: staff run the board and the records, managers read their
+    # own LKS's record and fill in its self-assessment, admins the instrument.
+    ("GET", "/accreditation", STAFF),
+    ("GET", "/accreditation/export.xlsx", STAFF),
+    ("GET", "/api/v1/accreditation/pipeline", STAFF),
+    ("GET", "/accreditation/lks/{lks}", STAFF_MANAGER),
+    ("POST", "/accreditation/lks/{lks}/cycles", STAFF),
+    ("POST", "/accreditation/lks/{lks}/stage", STAFF),
+    ("POST", "/accreditation/lks/{lks}/decision", STAFF),
+    ("GET", "/api/v1/accreditation/lks/{lks}", STAFF_MANAGER),
+    ("POST", "/api/v1/accreditation/lks/{lks}/cycles", STAFF),
+    ("POST", "/api/v1/accreditation/cycles/{cycle}/stage", STAFF),
+    ("POST", "/api/v1/accreditation/cycles/{cycle}/decision", STAFF),
+    ("GET", "/accreditation/self-assessment", MANAGER),
+    ("POST", "/accreditation/lks/{lks}/assessment", STAFF_MANAGER),
+    ("GET", "/accreditation/assessments/{assessment}", STAFF_MANAGER),
+    ("POST", "/accreditation/assessments/{assessment}", MANAGER),
+    ("POST", "/accreditation/assessments/{assessment}/review", STAFF),
+    ("POST", "/accreditation/assessments/{assessment}/assessor", STAFF),
+    ("GET", "/accreditation/assessments/{assessment}/letter.pdf", STAFF_MANAGER),
+    ("POST", "/api/v1/accreditation/lks/{lks}/assessment", STAFF_MANAGER),
+    ("GET", "/api/v1/accreditation/assessments/{assessment}", STAFF_MANAGER),
+    ("PUT", "/api/v1/accreditation/assessments/{assessment}", MANAGER),
+    ("POST", "/api/v1/accreditation/assessments/{assessment}/review", STAFF),
+    ("POST", "/api/v1/accreditation/assessments/{assessment}/assessor", STAFF),
+    ("GET", "/api/v1/accreditation/assessments/{assessment}/weakest", STAFF_MANAGER),
+    ("GET", "/admin/accreditation", ADMIN),
+    ("POST", "/admin/accreditation/grading", ADMIN),
+    ("POST", "/admin/accreditation/instrument", ADMIN),
+    ("GET", "/api/v1/accreditation/instrument", ANY),
+    ("POST", "/api/v1/accreditation/instrument", ADMIN),
 ]
 
 
@@ -166,7 +197,8 @@ def _app_routes(app) -> set[tuple[str, str]]:
             path = route.path
             for name, param in (("user_id", "{user}"), ("token_id", "{token}"), ("lks_id", "{lks}"), ("document_id", "{document}"),
                                 ("task_id", "{task}"), ("team_id", "{team}"), ("member_id", "{member}"), ("incident_id", "{incident}"), ("alert_id", "{alert}"),
-                                ("finding_id", "{finding}"), ("visit_id", "{visit}"), ("photo_id", "{photo}")):
+                                ("finding_id", "{finding}"), ("visit_id", "{visit}"), ("photo_id", "{photo}"),
+                                ("assessment_id", "{assessment}"), ("cycle_id", "{cycle}")):
                 path = path.replace("{" + name + ":int}", param)
             found.add((method, path.rstrip("/") or "/"))
     return found
@@ -241,7 +273,8 @@ def targets(make_user, make_lks, call, app):
                                           created_at=now)).returning(Finding.id).run)[0]
     return {"{alert}": str(alert["id"]), "{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"]),
             "{task}": str(task["id"]), "{team}": str(team["id"]), "{member}": str(member["id"]), "{incident}": str(incident["id"]),
-            "{finding}": str(finding["id"]), "{visit}": "999999", "{photo}": "999999"}
+            "{finding}": str(finding["id"]), "{visit}": "999999", "{photo}": "999999",
+            "{assessment}": "999999", "{cycle}": "999999"}
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role] + ["anonymous"])
