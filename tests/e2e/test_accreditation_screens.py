@@ -73,3 +73,18 @@ def test_the_manager_fills_in_the_self_assessment_on_a_phone(call, make_user, ne
     row = call(Assessment.select(Assessment.status, Assessment.answers).first().output(load_json=True).run)
     assert row["status"] == "submitted" and len(row["answers"]) == 14
     assert row["answers"]["PRG1"]["documents"]
+    # Dinas Sosial reviews it at a desk: marks one indicator and returns it.
+    make_user("petugas.review", "staff")
+    desk = new_page(viewport={"width": 1440, "height": 900}, locale="id-ID")
+    sign_in(desk, "petugas.review")
+    assessment = call(Assessment.select(Assessment.id, Assessment.lks).first().run)
+    desk.goto(f"/accreditation/assessments/{assessment['id']}")
+    desk.locator("input[name=fix_SDM3]").check()
+    desk.locator("textarea[name=comment_SDM3]").fill("Lampirkan sertifikat pelatihan perlindungan anak para pengasuh.")
+    desk.screenshot(path=str(screenshot_dir / "accreditation-review-1440x900.png"), full_page=False)
+    desk.get_by_role("button", name="Kembalikan dengan catatan").click()
+    desk.wait_for_url("**done=return")
+    assert "Dikembalikan ke LKS" in desk.locator(".alert-success").inner_text()
+    desk.goto(f"/accreditation/lks/{assessment['lks']}")
+    desk.screenshot(path=str(screenshot_dir / "accreditation-record-1440x900.png"), full_page=True)
+    assert call(Assessment.select(Assessment.status).first().run)["status"] == "returned"

@@ -197,6 +197,37 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/api/v1/accreditation/training/sessions/{session}/attendance", STAFF),
     ("GET", "/api/v1/accreditation/training/coverage", STAFF),
     ("GET", "/api/v1/accreditation/training/lks/{lks}", STAFF_MANAGER),
+    # accreditation: staff run the board and the records, managers read their
+    # own LKS's record and fill in its self-assessment, admins the instrument.
+    ("GET", "/accreditation", STAFF),
+    ("GET", "/accreditation/export.xlsx", STAFF),
+    ("GET", "/api/v1/accreditation/pipeline", STAFF),
+    ("GET", "/accreditation/lks/{lks}", STAFF_MANAGER),
+    ("POST", "/accreditation/lks/{lks}/cycles", STAFF),
+    ("POST", "/accreditation/lks/{lks}/stage", STAFF),
+    ("POST", "/accreditation/lks/{lks}/decision", STAFF),
+    ("GET", "/api/v1/accreditation/lks/{lks}", STAFF_MANAGER),
+    ("POST", "/api/v1/accreditation/lks/{lks}/cycles", STAFF),
+    ("POST", "/api/v1/accreditation/cycles/{cycle}/stage", STAFF),
+    ("POST", "/api/v1/accreditation/cycles/{cycle}/decision", STAFF),
+    ("GET", "/accreditation/self-assessment", MANAGER),
+    ("POST", "/accreditation/lks/{lks}/assessment", STAFF_MANAGER),
+    ("GET", "/accreditation/assessments/{assessment}", STAFF_MANAGER),
+    ("POST", "/accreditation/assessments/{assessment}", MANAGER),
+    ("POST", "/accreditation/assessments/{assessment}/review", STAFF),
+    ("POST", "/accreditation/assessments/{assessment}/assessor", STAFF),
+    ("GET", "/accreditation/assessments/{assessment}/letter.pdf", STAFF_MANAGER),
+    ("POST", "/api/v1/accreditation/lks/{lks}/assessment", STAFF_MANAGER),
+    ("GET", "/api/v1/accreditation/assessments/{assessment}", STAFF_MANAGER),
+    ("PUT", "/api/v1/accreditation/assessments/{assessment}", MANAGER),
+    ("POST", "/api/v1/accreditation/assessments/{assessment}/review", STAFF),
+    ("POST", "/api/v1/accreditation/assessments/{assessment}/assessor", STAFF),
+    ("GET", "/api/v1/accreditation/assessments/{assessment}/weakest", STAFF_MANAGER),
+    ("GET", "/admin/accreditation", ADMIN),
+    ("POST", "/admin/accreditation/grading", ADMIN),
+    ("POST", "/admin/accreditation/instrument", ADMIN),
+    ("GET", "/api/v1/accreditation/instrument", ANY),
+    ("POST", "/api/v1/accreditation/instrument", ADMIN),
 ]
 
 
@@ -212,7 +243,8 @@ def _app_routes(app) -> set[tuple[str, str]]:
             for name, param in (("user_id", "{user}"), ("token_id", "{token}"), ("lks_id", "{lks}"), ("document_id", "{document}"),
                                 ("task_id", "{task}"), ("team_id", "{team}"), ("member_id", "{member}"), ("incident_id", "{incident}"), ("alert_id", "{alert}"),
                                 ("finding_id", "{finding}"), ("visit_id", "{visit}"), ("photo_id", "{photo}"), ("sighting_id", "{sighting}"),
-                                ("action_id", "{action}"), ("session_id", "{session}"), ("attendance_id", "{attendance}")):
+                                ("action_id", "{action}"), ("session_id", "{session}"), ("attendance_id", "{attendance}"),
+                                ("assessment_id", "{assessment}"), ("cycle_id", "{cycle}")):
                 path = path.replace("{" + name + ":int}", param)
             found.add((method, path.rstrip("/") or "/"))
     return found
@@ -292,7 +324,7 @@ def targets(make_user, make_lks, call, app):
     return {"{sighting}": str(sighting["id"]), "{alert}": str(alert["id"]), "{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"]),
             "{task}": str(task["id"]), "{team}": str(team["id"]), "{member}": str(member["id"]), "{incident}": str(incident["id"]),
             "{finding}": str(finding["id"]), "{visit}": "999999", "{photo}": "999999",
-            "{action}": "999999", "{session}": "999999", "{attendance}": "999999"}
+            "{action}": "999999", "{session}": "999999", "{attendance}": "999999", "{assessment}": "999999", "{cycle}": "999999"}
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role] + ["anonymous"])
