@@ -215,8 +215,10 @@ def test_only_one_instance_runs_the_scheduler(start_server):
 
 
 @pytest.mark.sqlite_only
-def test_sqlite_instance_is_always_leader(start_server):
-    server = start_server({"SIGAP_SCHEDULER": "1"})
+def test_a_single_sqlite_worker_is_the_leader(start_server):
+    """One worker: it takes the file lock and runs the jobs (several workers:
+    tests/sigap/test_workers.py)."""
+    server = start_server({"SIGAP_SCHEDULER": "1", "SIGAP_WORKERS": "1"})
     assert httpx.get(server.url + "/readyz").json()["scheduler"] == "leader"
 
 
