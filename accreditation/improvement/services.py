@@ -55,7 +55,13 @@ NOT_DONE = (ActionStatus.open.value, ActionStatus.answered.value, ActionStatus.r
 EVIDENCE_DOC_TYPE = "other"
 CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 DEFAULT_DUE_DAYS = 90
+ID_MAX = 2**31 - 1  # ids are SERIAL (32-bit) on PostgreSQL
 OVERDUE_HIGH_AFTER_DAYS = 30
+
+
+def valid_id(value: object) -> bool:
+    """An id the database can hold (a larger one is simply not there)."""
+    return isinstance(value, int) and 0 < value <= ID_MAX
 
 
 def today_wib(now: datetime) -> date:
@@ -146,7 +152,7 @@ async def add_actions(
     NotFound for an unknown LKS."""
     if source not in ActionSource.__members__:
         raise ValidationError(_("Please correct the marked fields."), fields={"source": _("Unknown source.")})
-    if not await lks_exists(lks_id):
+    if not valid_id(lks_id) or not await lks_exists(lks_id):
         raise NotFound(_("LKS not found."))
     default_due = today_wib(now) + timedelta(days=DEFAULT_DUE_DAYS)
     planned = []
@@ -167,7 +173,7 @@ async def create_action(actor: Actor, *, lks_id: int | None, title: str, due_on:
         raise Forbidden(_("Only Dinas Sosial staff can add actions to an improvement plan."))
     errors = {}
     title = _text(title, 300)
-    if lks_id is None or not await lks_exists(lks_id):
+    if not valid_id(lks_id) or not await lks_exists(lks_id):
         errors["lks_id"] = _("Choose an existing LKS.")
     if len(title) < 5:
         errors["title"] = _("Say what must be done (at least 5 characters).")
@@ -305,7 +311,8 @@ async def answer(actor: Actor, action_id: int, data: Answer, *, now: datetime, s
     if len(text) < 5:
         errors["text"] = _("Say what was done (at least 5 characters).")
     if data.document_id is not None:
-        doc = await Document.select(Document.id, Document.lks).where(Document.id == data.document_id).first()
+        doc = None if not valid_id(data.document_id) else await Document.select(Document.id, Document.lks).where(
+            Document.id == data.document_id).first()
         if doc is None or doc["lks"] != action["lks"]:
             errors["document_id"] = _("Choose one of your LKS's documents.")
     if errors:

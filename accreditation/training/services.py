@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from accreditation.improvement.services import valid_id
 from accreditation.training.tables import AttendeeRole, TrainingAttendance, TrainingSession, TrainingTopic
 from registry import regions
 from registry.access import is_staff, lks_exists
@@ -143,7 +144,7 @@ async def add_attendance(actor: Actor, session_id: int, data: AttendanceData, *,
     session = await get_session(actor, session_id)
     name = _text(data.person_name, 120)
     errors = {}
-    if data.lks_id is None or not await lks_exists(data.lks_id):
+    if not valid_id(data.lks_id) or not await lks_exists(data.lks_id):
         errors["lks_id"] = _("Choose an existing LKS.")
     if len(name) < 3:
         errors["person_name"] = _("Give the attendee's full name (at least 3 characters).")

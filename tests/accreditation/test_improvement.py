@@ -223,3 +223,15 @@ def test_alerts_run_without_any_contribution(call, make_lks):
     assert bare.hook(ALERT_SOURCES) == []
     call(bare.jobs["alerts"].fn, now=NOW)
     assert call(Alert.count().where(Alert.kind == "improvement_overdue").run) == 0
+
+
+def test_an_id_beyond_what_the_database_holds_is_a_field_error(client, as_role):
+    as_role("staff")
+    r = api_post(client, "/api/v1/accreditation/improvement/actions",
+                 json={"lks_id": 94469516342, "title": "Judul yang cukup", "due_on": (TODAY + timedelta(days=3)).isoformat()})
+    assert r.status_code == 422 and "lks_id" in r.json()["fields"]
+    session = api_post(client, "/api/v1/accreditation/training/sessions", json={
+        "topic": "other", "title": "Bimtek", "held_on": TODAY.isoformat(), "place": "Aula", "trainer": "Peksos"}).json()
+    r = api_post(client, f"/api/v1/accreditation/training/sessions/{session['id']}/attendance",
+                 json={"lks_id": 2**40, "person_name": "Siti Rahmawati", "person_role": "caregiver"})
+    assert r.status_code == 422 and "lks_id" in r.json()["fields"]
