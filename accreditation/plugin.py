@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from accreditation import jobs
+from accreditation.cycles import services as cycles
 from accreditation.cycles.panel import accreditation_panel
 from accreditation.improvement import jobs as improvement_jobs
 from accreditation.improvement.labels import TEMPLATE_GLOBALS as IMPROVEMENT_GLOBALS
@@ -19,7 +20,7 @@ from accreditation.training import jobs as training_jobs
 from accreditation.training.demo import load_training_demo
 from accreditation.training.labels import TEMPLATE_GLOBALS as TRAINING_GLOBALS
 from registry.access import STAFF_ROLES
-from registry.hooks import LKS_DETAIL_PANELS
+from registry.hooks import ACCREDITATION_REPORTED, LKS_DETAIL_PANELS
 from sigap.i18n import N_
 from sigap.tables import Role
 from sigap.wiring import AFTER_MIGRATE, DomainPlugin, Wiring
@@ -37,6 +38,11 @@ async def _demo(*, now: datetime, storage: Any, context: dict) -> None:
     await load_accreditation_demo(now=now, context=context)
 
 
+async def _reported(actor: Any, lks_id: int, *, status: str, grade: str | None, now: datetime, source: str) -> None:
+    """An accreditation from the office's spreadsheet becomes a real cycle."""
+    await cycles.record_external_grade(lks_id, grade, status, None, actor, now, source)
+
+
 class AccreditationPlugin(DomainPlugin):
     name = "accreditation"
 
@@ -50,6 +56,7 @@ class AccreditationPlugin(DomainPlugin):
         wiring.contribute(AFTER_MIGRATE, load_shipped_instruments)
         wiring.contribute(LKS_DETAIL_PANELS, accreditation_panel)
         wiring.contribute(LKS_DETAIL_PANELS, plan_panel)
+        wiring.contribute(ACCREDITATION_REPORTED, _reported)
         wiring.contribute(INSPECTIONS_ALERT_SOURCES, improvement_jobs.overdue_alerts)
         wiring.contribute(INSPECTIONS_RISK_FACTORS, training_jobs.untrained_risk)
         wiring.contribute(INSPECTIONS_RISK_REASONS, training_jobs.RISK_REASONS)

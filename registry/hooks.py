@@ -22,6 +22,13 @@ unregistered (e.g. to start its 14-day check unless one is open).
 ``PARTNER_AREA``: ``async (user_id) -> str | None``: the region code a
 partner officer works in (their team's area), to preselect it in forms.
 
+``ACCREDITATION_REPORTED``: ``async (actor, lks_id, *, status, grade, now,
+source) -> None`` records an accreditation known from elsewhere (a row of
+the office's spreadsheet: ``accredited`` with a grade, or ``in_process``) as
+a real record of the domain that owns accreditation, which then writes the
+LKS row's derived fields. With no contribution the registry writes those
+fields itself (``registry.accreditation_cache``).
+
 The workflow takes both as explicit arguments (``registry.workflow.transition``);
 the controllers pass ``wiring_of(request).hook(...)``."""
 
@@ -35,6 +42,7 @@ REGISTRATION_APPROVAL_CHECKS = "registry.registration_approval_checks"
 FIELD_VERIFICATION_STARTED = "registry.field_verification_started"
 UNREGISTERED_REPORTED = "registry.unregistered_reported"
 PARTNER_AREA = "registry.partner_area"
+ACCREDITATION_REPORTED = "registry.accreditation_reported"
 
 DetailPanel = Callable[[Any, dict], Awaitable[dict | None]]
 ApprovalCheck = Callable[[dict, dict], Awaitable[list[str]]]

@@ -139,14 +139,16 @@ def test_guided_lks_page_and_the_approval_confirmation_are_bounded(client, app, 
         count_queries.reset()
         assert client.get(path).status_code == 200
         counts.append(len(count_queries))
-    assert counts[0] == counts[1] and counts[0] <= 20, "\n".join(count_queries.statements)
+    # The panels other domains add (risk with its training factor, accreditation,
+    # improvement plan) take one or two statements each, whatever the documents.
+    assert counts[0] == counts[1] and counts[0] <= 22, "\n".join(count_queries.statements)
     for doc_type in documents.required_types("lksa", True):
         row = upload(call, app, lks, doc_type)
         call(documents.review, STAFF, row["id"], verdict="verified", now=row["uploaded_at"])
     step(call, STAFF, lks, "start_field_verification")
     count_queries.reset()
     assert client.get(path).status_code == 200
-    assert len(count_queries) <= 21, "\n".join(count_queries.statements)
+    assert len(count_queries) <= 23, "\n".join(count_queries.statements)
     from tests.inspections.visit_rows import approved_verification_visit
 
     call(approved_verification_visit, lks["id"], now=now())

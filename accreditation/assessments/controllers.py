@@ -24,6 +24,7 @@ from accreditation.web import (
     int_field,
 )
 from registry.access import is_staff
+from sigap.bodies import Id, Int32
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import _, get_locale
 from sigap.tables import Role
@@ -165,14 +166,14 @@ class AssessmentPages(Controller):
 
 @dataclass
 class AnswerBody:
-    score: int | None = None
+    score: Int32 | None = None
     note: str = ""
-    documents: list[int] = field(default_factory=list)
+    documents: list[Id] = field(default_factory=list)
 
 
 @dataclass
 class AnswersBody:
-    version: int
+    version: Int32
     answers: dict[str, AnswerBody] = field(default_factory=dict)
     submit: bool = False
 
@@ -186,15 +187,15 @@ class VerdictBody:
 @dataclass
 class ReviewBody:
     decision: str  # return / recommend
-    version: int
+    version: Int32
     comment: str = ""
     verdicts: dict[str, VerdictBody] = field(default_factory=dict)
 
 
 @dataclass
 class AssessorBody:
-    version: int
-    scores: dict[str, int | None] = field(default_factory=dict)
+    version: Int32
+    scores: dict[str, Int32 | None] = field(default_factory=dict)
 
 
 def api_assessment(a: dict) -> dict:

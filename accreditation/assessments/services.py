@@ -17,6 +17,7 @@ from accreditation import scoring
 from accreditation.assessments.tables import Assessment, AssessmentStatus
 from accreditation.cycles import services as cycles
 from accreditation.cycles.tables import Stage
+from accreditation.improvement import services as improvement
 from accreditation.instruments.services import (
     current_instrument,
     get_instrument,
@@ -29,7 +30,7 @@ from sigap import audit
 from sigap.audit import Actor
 from sigap.db import write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
-from sigap.i18n import N_, _
+from sigap.i18n import N_, _, use_locale
 from sigap.tables import Role
 
 STATUS_LABELS = {
@@ -305,6 +306,8 @@ async def review(actor: Actor, assessment_id: int, verdicts: dict[str, Verdict],
         if decision == "recommend":
             await cycles.move_stage(actor, row["cycle"], Stage.submitted.value, now=now, by_service=True,
                                     note=_("Recommendation letter %(number)s", number=letter_number(assessment_id, now)))
+            await _plan_weak_indicators(actor, row, instrument["definition"],
+                                        {c: a.get("score") for c, a in row["answers"].items()}, now=now)
         await audit.record(actor, f"assessment.{decision}", "accreditation_assessment", assessment_id, now=now,
                            after={"flagged": flagged, "comment": comment.strip()})
     return await detail(actor, assessment_id)
@@ -343,8 +346,30 @@ async def enter_assessor_scores(actor: Actor, assessment_id: int, scores: dict[s
         cycle = await cycles.get_cycle(actor, row["cycle"])
         if cycle["stage"] == Stage.submitted.value:
             await cycles.move_stage(actor, row["cycle"], Stage.assessor_visit.value, now=now, by_service=True)
+        await _plan_weak_indicators(actor, row, definition, kept, now=now)
         await audit.record(actor, "assessment.assessor", "accreditation_assessment", assessment_id, now=now, after={"scores": kept})
     return await detail(actor, assessment_id)
+
+
+WEAK_PLANNED = 5  # at most this many weak indicators become actions at once
+
+
+async def _plan_weak_indicators(actor: Actor, row: dict, definition: dict, scores: dict, *, now: datetime) -> None:
+    """The weakest indicators scored in the lower half of the scale become
+    actions in the LKS's improvement plan (inside the caller's transaction;
+    an indicator already open in the plan is not planned twice)."""
+    scale = definition["scale"]
+    weak = [i for i in scoring.weakest(definition, scores, limit=WEAK_PLANNED) if 2 * i["score"] <= scale["min"] + scale["max"]]
+    if not weak:
+        return
+    with use_locale("id"):  # the plan's texts are stored once, in Indonesian
+        items = [{"ref": i["code"], "title": _("Improve: %(indicator)s", indicator=_title(i["text"]))} for i in weak]
+    await improvement.add_actions(row["lks"], items, actor, now, source="indicator", cycle_ref=f"cycle:{row['cycle']}")
+
+
+def _title(text: dict | str) -> str:
+    """An instrument text in Indonesian, the plan's language (stored once, read by both sides)."""
+    return text.get("id") or text.get("en") or "" if isinstance(text, dict) else str(text)
 
 
 async def weakest_indicators(actor: Actor, assessment_id: int, limit: int = 5) -> list[dict]:

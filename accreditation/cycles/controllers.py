@@ -24,6 +24,7 @@ from accreditation.web import (
     int_field,
 )
 from registry.access import is_staff
+from sigap.bodies import Int32
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import _
 from sigap.web import actor_of, settings_of, utcnow
@@ -123,7 +124,7 @@ class StageBody:
 class DecisionBody:
     outcome: str  # accredited / not_accredited
     decision_date: date
-    version: int
+    version: Int32
     grade: str | None = None
     valid_until: date | None = None
     note: str = ""

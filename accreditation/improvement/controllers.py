@@ -24,6 +24,7 @@ from accreditation.web_forms import MANAGER, STAFF, STAFF_OR_MANAGER, date_field
 from registry import regions
 from registry import services as registry_services
 from registry.access import get_lks, is_staff
+from sigap.bodies import Id, Int32
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import N_, _, choices
 from sigap.web import actor_of, settings_of, utcnow
@@ -173,7 +174,7 @@ class ImprovementPages(Controller):
 
 @dataclass
 class NewAction:
-    lks_id: int
+    lks_id: Id
     title: str
     due_on: date
 
@@ -181,7 +182,7 @@ class NewAction:
 @dataclass
 class Decision:
     decision: str  # accept | reopen
-    version: int
+    version: Int32
     comment: str = ""
 
 

@@ -20,6 +20,7 @@ from accreditation.training.certificate import certificate_pdf
 from accreditation.web_forms import STAFF, STAFF_OR_MANAGER, date_field, failed, form_page, int_field
 from registry import services as registry_services
 from registry.access import get_lks
+from sigap.bodies import Id
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import choices
 from sigap.web import actor_of, content_disposition, settings_of, utcnow
@@ -137,7 +138,7 @@ class NewSession:
 
 @dataclass
 class NewAttendance:
-    lks_id: int
+    lks_id: Id
     person_name: str
     person_role: str
 

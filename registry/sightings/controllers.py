@@ -22,6 +22,7 @@ from registry.hooks import PARTNER_AREA, UNREGISTERED_REPORTED
 from registry.labels import KIND_LABELS
 from registry.sightings import services
 from registry.sightings.services import OUTCOME_LABELS, Photo, PossibleDuplicates
+from sigap.bodies import Int32
 from sigap.errors import DomainError, NotFound
 from sigap.i18n import choices
 from sigap.storage import iter_reader
@@ -188,7 +189,7 @@ class SightingForm:
 class OutcomeBody:
     outcome: str
     reason: str
-    version: int | None = None
+    version: Int32 | None = None
 
 
 def _duplicates_response(exc: PossibleDuplicates) -> Response[dict]:

@@ -16,6 +16,7 @@ from litestar.response import Stream, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from registry import services as lks_services
+from registry.hooks import ACCREDITATION_REPORTED
 from registry.services import LksFilter
 from registry.transfer import columns, export, office, reading, services
 from registry.transfer.planning import (
@@ -33,6 +34,7 @@ from sigap.i18n import N_, _, choices
 from sigap.openapi import download
 from sigap.tables import Role
 from sigap.web import actor_of, content_disposition, page, requires, settings_of, utcnow
+from sigap.wiring import wiring_of
 
 STAFF = requires(Role.admin, Role.staff)
 
@@ -187,7 +189,8 @@ class LksTransferPages(Controller):
     async def import_commit(self, request: Request, data: URLEncodedBody[dict[str, str]]) -> Template:
         try:
             report = await services.commit_staged(
-                actor_of(request), data.get("token", ""), storage=request.app.state.storage, now=utcnow()
+                actor_of(request), data.get("token", ""), storage=request.app.state.storage, now=utcnow(),
+                accreditation_recorders=wiring_of(request).hook(ACCREDITATION_REPORTED),
             )
         except (services.ImportGone, services.ImportApplied) as exc:
             return _import_page(request, "form", status_code=exc.status_code, message=exc.message)
@@ -260,7 +263,8 @@ class LksImportAPI(Controller):
     async def commit_import(self, request: Request, import_id: FromPath[str]) -> dict[str, Any]:
         """Apply a dry run once (its mapping, against the register as it is
         now); a second commit answers 409."""
-        report = await services.commit_staged(actor_of(request), import_id, storage=request.app.state.storage, now=utcnow())
+        report = await services.commit_staged(actor_of(request), import_id, storage=request.app.state.storage, now=utcnow(),
+                                              accreditation_recorders=wiring_of(request).hook(ACCREDITATION_REPORTED))
         return report_json(report, import_id)
 
 

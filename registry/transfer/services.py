@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 import anyio
 import anyio.to_thread
 
-from registry import regions, services
+from registry import accreditation_cache, regions, services
 from registry.access import is_staff
 from registry.documents import StorageUnavailable
 from registry.services import LksFilter
@@ -172,7 +172,8 @@ async def dry_run(actor: Actor, fileobj: BinaryIO, *, now: datetime, mapping: di
     return _report(table, planned)
 
 
-async def commit(actor: Actor, fileobj: BinaryIO, *, now: datetime, mapping: dict[str, str] | None = None) -> ImportReport:
+async def commit(actor: Actor, fileobj: BinaryIO, *, now: datetime, mapping: dict[str, str] | None = None,
+                 accreditation_recorders: Sequence[Callable[..., Awaitable[None]]] = ()) -> ImportReport:
     """Plan again against the current register and apply every valid row;
     the other rows are left alone.
 
@@ -185,36 +186,50 @@ async def commit(actor: Actor, fileobj: BinaryIO, *, now: datetime, mapping: dic
     for start in range(0, len(todo), COMMIT_BATCH):
         async with write_transaction():
             for item in todo[start : start + COMMIT_BATCH]:
-                await _apply(actor, item, now=now)
+                await _apply(actor, item, now=now, recorders=accreditation_recorders)
     report = _report(table, planned, committed=True)
     await audit.record(actor, "lks.import", "lks", "", now=now, after={"format": table.file_format, "rows": len(planned), **report.counts})
     return report
 
 
-async def _apply_legacy(actor: Actor, lks_id: int, legacy: dict[str, Any], *, version: int, now: datetime) -> None:
+ACCREDITATION_KEYS = ("accreditation_status", "accreditation_grade")
+
+
+async def _apply_legacy(actor: Actor, lks_id: int, legacy: dict[str, Any], *, version: int, now: datetime,
+                        recorders: Sequence[Callable[..., Awaitable[None]]]) -> None:
     """The sheet's Tanda Daftar and accreditation, where SIGAP had none
-    (``version``: the LKS's as the plan left it; another is a conflict)."""
+    (``version``: the LKS's as the plan left it; another is a conflict).
+    The accreditation goes to its own domain (``ACCREDITATION_REPORTED``),
+    which keeps the LKS row's derived fields."""
+    registration = {k: v for k, v in legacy.items() if k not in ACCREDITATION_KEYS}
     before = await Lks.select(*(getattr(Lks, k) for k in legacy), Lks.registration_status).where(Lks.id == lks_id).first()
-    changes = {getattr(Lks, k): v for k, v in legacy.items()}
-    if "registration_status" in legacy:
+    changes = {getattr(Lks, k): v for k, v in registration.items()}
+    if "registration_status" in registration:
         changes[Lks.registered_on] = None
     changes[Lks.version] = Lks.version + 1
     changes[Lks.updated_at] = now
     updated = await Lks.update(changes).where((Lks.id == lks_id) & (Lks.version == version)).returning(Lks.id)
     if not updated:
         raise Conflict(_("This LKS was changed by someone else in the meantime. Reload the page and apply your change again."))
-    if "registration_status" in legacy and legacy["registration_status"] != before["registration_status"]:
+    if "registration_status" in registration and registration["registration_status"] != before["registration_status"]:
         await StatusChange.insert(
             StatusChange(
                 lks=lks_id, at=now, action="import", from_status=before["registration_status"],
-                to_status=legacy["registration_status"], reason=_("Imported from the office's spreadsheet."),
+                to_status=registration["registration_status"], reason=_("Imported from the office's spreadsheet."),
                 actor=actor.user_id, actor_name=actor.username,
             )
         )
+    status, grade = legacy.get("accreditation_status"), legacy.get("accreditation_grade")
+    if status in ("accredited", "in_process"):
+        if recorders:
+            for record in recorders:
+                await record(actor, lks_id, status=status, grade=grade, now=now, source="import")
+        else:
+            await accreditation_cache.set_accreditation(lks_id, status=status, grade=grade, valid_until=None, now=now)
     await audit.record(actor, "lks.import_status", "lks", lks_id, now=now, before=before, after=legacy)
 
 
-async def _apply(actor: Actor, item: Planned, *, now: datetime) -> None:
+async def _apply(actor: Actor, item: Planned, *, now: datetime, recorders: Sequence[Callable[..., Awaitable[None]]]) -> None:
     result = item.result
     try:
         version = 1
@@ -229,7 +244,7 @@ async def _apply(actor: Actor, item: Planned, *, now: datetime) -> None:
                 await services.update_lks(actor, result.lks_id, fields, version=item.version, now=now)
                 version += 1
         if item.legacy and result.lks_id is not None:
-            await _apply_legacy(actor, result.lks_id, item.legacy, version=version, now=now)
+            await _apply_legacy(actor, result.lks_id, item.legacy, version=version, now=now, recorders=recorders)
     except DomainError as exc:
         # Someone changed the register since the plan (a stale version, a
         # kelurahan removed...): a reason on the row, not a failed import.
@@ -308,7 +323,8 @@ async def confirm_mapping(
     return _report(table, planned)
 
 
-async def commit_staged(actor: Actor, token: str, *, storage: Storage, now: datetime) -> ImportReport:
+async def commit_staged(actor: Actor, token: str, *, storage: Storage, now: datetime,
+                        accreditation_recorders: Sequence[Callable[..., Awaitable[None]]] = ()) -> ImportReport:
     """Commit the file kept by :func:`stage_upload` with its confirmed
     mapping, once: a second commit is :class:`ImportApplied` (409), an
     unknown token or one older than a day :class:`ImportGone` (404)."""
@@ -322,7 +338,7 @@ async def commit_staged(actor: Actor, token: str, *, storage: Storage, now: date
     reader, mapping_text = claimed
     try:
         mapping = json.loads(mapping_text) if mapping_text else None
-        report = await commit(actor, reader, now=now, mapping=mapping)
+        report = await commit(actor, reader, now=now, mapping=mapping, accreditation_recorders=accreditation_recorders)
     except BaseException:
         with anyio.CancelScope(shield=True):
             await staging.release(token)

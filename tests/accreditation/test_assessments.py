@@ -134,3 +134,26 @@ def test_an_assessment_keeps_its_instrument_version(call, world):
     assert again["instrument"] == current["id"] and "PRG9" not in codes(again)
     fresh = call(assessments.start, STAFF, world["other"]["id"], now=NOW)
     assert fresh["instrument"] == new["id"] and "PRG9" in codes(fresh)
+
+
+def test_weak_indicators_become_the_improvement_plan_once(call, world):
+    """Recommending plans the self-assessment's weak indicators (lower half
+    of the scale); the assessor's scores add theirs; nothing is planned twice."""
+    from accreditation.improvement.tables import ImprovementAction
+
+    def plan() -> list[tuple[str, str]]:
+        rows = call(ImprovementAction.select(ImprovementAction.source_ref, ImprovementAction.title).where(
+            ImprovementAction.lks == world["mine"]["id"]).order_by(ImprovementAction.id).run)
+        return [(r["source_ref"], r["title"]) for r in rows]
+
+    manager = world["manager"]
+    a = call(assessments.start, manager, world["mine"]["id"], now=NOW)
+    a = call(assessments.save, manager, a["id"], all_scored(a, 4, SDM3=2, ORG3=1, PRG1=3), version=a["version"], now=NOW, submit=True)
+    assert plan() == []  # submitting plans nothing: staff have not looked yet
+    a = call(assessments.review, STAFF, a["id"], {}, decision="recommend", comment="", version=a["version"], now=NOW)
+    assert [ref for ref, _title in plan()] == ["ORG3", "SDM3"]  # the weakest first; a 3 of 4 is not weak
+    assert all(title.startswith("Perbaiki: ") and len(title) > 12 for _ref, title in plan())
+    scores = dict.fromkeys(codes(a), 4) | {"SAR1": 2, "SDM3": 1}
+    a = call(assessments.enter_assessor_scores, STAFF, a["id"], scores, version=a["version"], now=NOW)
+    a = call(assessments.enter_assessor_scores, STAFF, a["id"], scores, version=a["version"], now=NOW)
+    assert [ref for ref, _title in plan()] == ["ORG3", "SDM3", "SAR1"]

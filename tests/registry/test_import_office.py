@@ -394,6 +394,15 @@ def test_api_dry_run_json_and_commit_once(client, call, make_user):
     done = client.post(f"/api/v1/lks/imports/{body['id']}/commit", headers=h)
     assert done.status_code == 200 and done.json()["summary"]["create"] == 4
     assert call(Lks.count().run) == 6
+    # The sheet's accreditation became real accreditation records (the LKS
+    # row's fields follow them): the board counts what the LKS pages show.
+    from accreditation.cycles.tables import Cycle
+
+    cycles = call(Cycle.select(Cycle.lks.name, Cycle.stage, Cycle.grade).order_by(Cycle.id).run)
+    lks = {r["id"]: r for r in call(Lks.select(Lks.id, Lks.accreditation_status, Lks.accreditation_grade).run)}
+    by_name = {c["lks.name"]: (c["stage"], c["grade"]) for c in cycles}
+    assert by_name["Panti Asuhan Kasih Bunda"] == ("accredited", "A") and by_name["Panti Werdha Sejahtera"][0] == "preparing"
+    assert sum(1 for r in lks.values() if r["accreditation_status"] != "none") == len(cycles)
     again = client.post(f"/api/v1/lks/imports/{body['id']}/commit", headers=h)
     assert again.status_code == 409 and again.json()["error"] == "conflict"
     assert call(Lks.count().run) == 6

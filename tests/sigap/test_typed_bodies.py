@@ -129,6 +129,11 @@ def test_a_wrong_json_type_is_refused_naming_the_field(client, make_user, make_l
     url = "/".join("1" if part.startswith("{") else part for part in url.split("/"))
     body_schema = _resolve(SCHEMA["paths"][path][method.lower()]["requestBody"]["content"]["application/json"]["schema"])
     base = _valid(body_schema)
+    if client.request(method, url, content=json.dumps(base), headers=headers).status_code == 403:
+        # A write only an LKS's manager makes (their self-assessment): as that manager.
+        make_user("pengurus", "manager", lks_id=lks["id"])
+        login(client, "pengurus")
+        headers["X-CSRFToken"] = csrf_token(client)
     before = _row_counts()
     problems = []
     for name, field_schema in body_schema["properties"].items():
