@@ -77,7 +77,7 @@ class ServerProcess:
         with self.log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
+    def wait_ready(self, path: str, timeout: float = 120.0) -> None:
         """Poll ``GET path`` until it answers 200."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
