@@ -288,10 +288,13 @@ async def _pg_copy_insert(table, columns, rows, *, conflict, returning, update) 
         action = "DO NOTHING"
     tail = f' RETURNING "{returning._meta.db_column_name}"' if returning is not None else ""
     json_columns = {c._meta.db_column_name for c in columns if type(c).__name__ in ("JSON", "JSONB")}
-    records = [
-        tuple(v if n not in json_columns or v is None or isinstance(v, str) else json.dumps(v) for n, v in zip(column_names, row))
-        for row in rows
-    ]
+    if json_columns:
+        records = [
+            tuple(v if n not in json_columns or v is None or isinstance(v, str) else json.dumps(v) for n, v in zip(column_names, row))
+            for row in rows
+        ]
+    else:  # no JSON column: the rows as they are (no per-value check, 100,000 rows x 19 columns)
+        records = rows
     async with write_transaction() as tx:
         connection = tx.connection
         await connection.execute(
