@@ -52,6 +52,10 @@ test-postgres: $(VENV)/.installed-test
 	@scripts/test-services.sh
 	SIGAP_TEST_DB=postgres $(BIN)/pytest $(PYTEST_ARGS)
 
+# Every main page, per role, and the JSON lists against the bare endpoint, on
+# SQLite and PostgreSQL, at 1 and 16 connections, SIGAP and the bare app with
+# one worker per core (about 4 min per database at the default 1 s warm-up +
+# 5 s per scenario; e.g. BENCH_ARGS="--duration 10 --database sqlite").
 bench: $(VENV)/.installed-test
 	@scripts/bench-deps.sh
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -158,7 +158,9 @@ def _person(rng: random.Random) -> str:
 def make_rows(count: int, *, seed: int = 3671, now: datetime | None = None) -> list[dict]:
     """``count`` LKS rows as dicts of Python values (dates, datetimes, bools;
     JSON columns as JSON text), keys as in ``COLUMNS``."""
-    from registry.services import search_text  # the app's own function, so searches find what they should
+    from registry.services import (
+        search_text,  # the app's own function, so searches find what they should
+    )
 
     rng = random.Random(seed)
     now = now or datetime.now(timezone.utc)

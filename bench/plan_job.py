@@ -6,7 +6,9 @@ A fresh database is migrated and filled with ``bench.data`` (set-based), one
 joint team per kecamatan gets a lead, then each job runs as ``sigap jobs run``
 would: a first run (which creates the tasks), a second one at the same time
 (which must create nothing: the unique keys), and one 40 days later. Wall
-times are printed per run; the target for ``plan`` is under 30 s.
+times are printed per run, with the CPU time (user + system) of the job's
+process, which a busy machine disturbs less than the wall time; the target
+(issue 13) is under 10 s for the first run of ``plan`` and of ``alerts``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -86,13 +89,17 @@ def main(argv: list[str] | None = None) -> int:
             ("training-plan, again", "training-plan", now + timedelta(days=40)),
         ):
             started = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             out = run([python, "-m", "sigap.cli", "jobs", "run", job, "--now", when.isoformat()], {**env, "SIGAP_LANG": "en"})
-            rows.append((label, time.perf_counter() - started, out.strip().splitlines()[-1]))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            rows.append((label, time.perf_counter() - started, cpu, out.strip().splitlines()[-1]))
         print()
-        print(f"  {'run':<24} {'seconds':>8}  result")
-        for label, seconds, result in rows:
-            print(f"  {label:<24} {seconds:>8.1f}  {result}")
-        print("\n  (each run is a whole `sigap jobs run` process: start-up, pool, the job itself)")
+        print(f"  {'run':<24} {'seconds':>8} {'CPU s':>6}  result")
+        for label, seconds, cpu, result in rows:
+            print(f"  {label:<24} {seconds:>8.1f} {cpu:>6.1f}  {result}")
+        print("\n  (each run is a whole `sigap jobs run` process: start-up, pool, the job itself;"
+              " CPU s: that process's user + system time, the database server's not included)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if args.database == "postgres":

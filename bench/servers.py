@@ -77,7 +77,7 @@ class ServerProcess:
         with self.log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
+    def wait_ready(self, path: str, timeout: float = 120.0) -> None:
         """Poll ``GET path`` until it answers 200."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -122,11 +122,12 @@ def running(server: ServerProcess, ready_path: str) -> Iterator[ServerProcess]:
 
 
 @contextmanager
-def bare_server(workdir: Path) -> Iterator[ServerProcess]:
+def bare_server(workdir: Path, workers: int = 1) -> Iterator[ServerProcess]:
+    """The baseline, with as many worker processes as SIGAP gets (a fair ratio)."""
     port = free_port()
     server = ServerProcess(
         "bare Litestar app",
-        [sys.executable, "-m", "bench.bare_app", "--port", str(port)],
+        [sys.executable, "-m", "bench.bare_app", "--port", str(port), "--workers", str(workers)],
         child_env({}),
         port,
         workdir / "bare.log",
@@ -209,7 +210,7 @@ class SigapApp:
 
 def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
     argv = [sys.executable, "-m", "sigap.cli", *args]
-    result = subprocess.run(argv, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(argv, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise BenchError(f"`sigap {' '.join(args)}` failed ({result.returncode}):\n{result.stdout}{result.stderr}")
     return result.stdout
@@ -236,10 +237,14 @@ def sigap_server(
     *,
     lks_rows: int = 0,
     extra_env: dict[str, str] | None = None,
+    workers: int = 1,
+    world: bool = False,
 ) -> Iterator[SigapApp]:
     """Migrate a fresh database, add ``lks_rows`` generated LKS (bench/data.py)
-    when asked, and serve SIGAP on it (``sigap serve``) with ``extra_env``
-    (SIGAP_* settings a scenario needs) on top of the benchmark's settings."""
+    and the demo world (bench/world.py) when asked, and serve SIGAP on it
+    (``sigap serve`` with ``workers`` processes, unless ``extra_env`` sets
+    SIGAP_WORKERS) with ``extra_env`` (SIGAP_* settings a scenario needs) on
+    top of the benchmark's settings."""
     with ExitStack() as stack:  # exits in reverse: the server stops before its database is dropped
         if database == "postgres":
             database_url = stack.enter_context(postgres_database(postgres_admin_url))
@@ -254,6 +259,7 @@ def sigap_server(
                 "SIGAP_STORAGE_URL": f"file://{workdir / 'documents'}",
                 "SIGAP_SECRET_KEY": "bench-secret-key-not-for-production",
                 **SERVER_SETTINGS,
+                "SIGAP_WORKERS": str(workers),
                 **(extra_env or {}),
             }
         )
@@ -261,6 +267,11 @@ def sigap_server(
         if lks_rows:
             print(f"  generating {lks_rows:,} LKS before the server starts ...", flush=True)
             print(f"    {fill_lks(env, lks_rows)}", flush=True)
+        if world:
+            from bench import world as demo_world
+
+            print("  loading the demo world (sigap demo, then the plan and alerts jobs) ...", flush=True)
+            demo_world.load(lambda *args: run_cli(list(args), env))
         port = free_port()
         server = ServerProcess(
             f"SIGAP ({database})",

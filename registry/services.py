@@ -10,21 +10,20 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from registry import documents, regions
 from registry.access import get_lks, is_staff
+from registry.search import count_lks, filtered, normalize_text
 from registry.tables import AccreditationStatus, Lks, LksKind, RegistrationStatus, RiskLevel
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import contains, is_sqlite, write_transaction
+from sigap.db import write_transaction
 from sigap.errors import Conflict, Forbidden, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.settings import get_settings
@@ -57,13 +56,6 @@ EDITABLE_FIELDS = MANAGER_FIELDS | {
 # incident flag would tell them an investigation (and unannounced visits)
 # is under way.
 STAFF_ONLY_FIELDS = frozenset({"risk_level", "open_incident"})
-
-
-def normalize_text(value: str) -> str:
-    """Lower-case, accents removed, spaces collapsed: for search."""
-    decomposed = unicodedata.normalize("NFKD", value or "")
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(plain.casefold().split())
 
 
 def search_text(row: dict) -> str:
@@ -397,49 +389,6 @@ class LksFilter:
         return out
 
 
-FTS_MIN_LENGTH = 3  # the trigram index finds substrings of 3 characters or more
-
-
-def _search(query, words: list[str]):
-    """Every word must occur in search_text. PostgreSQL: LIKE, served by the
-    pg_trgm index. SQLite: the FTS5 trigram index (one MATCH for all words of
-    3+ characters; shorter words, which it cannot index, by LIKE)."""
-    if not is_sqlite():
-        for word in words:
-            query = query.where(contains(Lks.search_text, word))
-        return query
-    indexed = [w for w in words if len(w) >= FTS_MIN_LENGTH]
-    if indexed:
-        match = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
-        query = query.where(
-            WhereRaw('"registry_lks"."id" IN (SELECT rowid FROM registry_lks_fts WHERE registry_lks_fts MATCH {})', match)
-        )
-    for word in words:
-        if len(word) < FTS_MIN_LENGTH:
-            query = query.where(contains(Lks.search_text, word))
-    return query
-
-
-def _filtered(query, f: LksFilter):
-    if f.q.strip():
-        query = _search(query, normalize_text(f.q).split()[:5])
-    for column, value in (
-        (Lks.kecamatan_code, f.kecamatan),
-        (Lks.kelurahan_code, f.kelurahan),
-        (Lks.kind, f.kind),
-        (Lks.registration_status, f.registration_status),
-        (Lks.accreditation_status, f.accreditation_status),
-        (Lks.risk_level, f.risk_level),
-    ):
-        if value:
-            query = query.where(column == value)
-    if f.open_incident is not None:
-        query = query.where(Lks.open_incident == f.open_incident)
-    if f.documents_missing is not None:
-        query = query.where(Lks.documents_complete == (not f.documents_missing))
-    return query
-
-
 LIST_COLUMNS = (
     Lks.id, Lks.name, Lks.kind, Lks.yayasan_name, Lks.address, Lks.kelurahan_code, Lks.kecamatan_code,
     Lks.registration_status, Lks.valid_until, Lks.accreditation_status, Lks.accreditation_grade, Lks.risk_level,
@@ -464,8 +413,8 @@ async def list_lks(actor: Actor, f: LksFilter, *, sort: str = "name", page: int 
     # same time on two pooled connections (SQLite's shared connection takes
     # them in turn, as before).
     total, rows = await asyncio.gather(
-        _filtered(Lks.count(), f).run(),
-        _filtered(Lks.select(*LIST_COLUMNS), f)
+        count_lks(f),
+        filtered(Lks.select(*LIST_COLUMNS), f)
         .order_by(order, ascending=ascending)
         .order_by(Lks.id, ascending=True)
         .limit(per_page)
@@ -483,7 +432,7 @@ async def iter_lks(actor: Actor, f: LksFilter, *, sort: str = "name", batch: int
     offset = 0
     while True:
         rows = await (
-            _filtered(Lks.select(), f).order_by(column, ascending=ascending).order_by(Lks.id).limit(batch).offset(offset)
+            filtered(Lks.select(), f).order_by(column, ascending=ascending).order_by(Lks.id).limit(batch).offset(offset)
         )
         for row in rows:
             yield decode(row)

@@ -209,6 +209,9 @@ def icontains(column, text: str):
     return contains(column, text, ignore_case=True)
 
 
+SQLITE_MAX_PARAMS = 32_000  # SQLite >= 3.32 allows 32,766 bound parameters per statement
+
+
 async def insert_many(
     table,
     columns: list,
@@ -217,19 +220,25 @@ async def insert_many(
     conflict,
     returning=None,
     update: list | tuple = (),
-    batch: int = 500,
+    batch: int = 5000,
 ) -> list[dict]:
-    """Set-based INSERT ... ON CONFLICT (conflict) DO NOTHING / DO UPDATE,
-    one parameterised statement per ``batch`` rows, each in its own write
-    transaction: the SQL Piccolo's insert() writes, without building a Table
-    object per row (about 5x faster at 100,000 rows). Returns the RETURNING
-    rows (on DO NOTHING: only the rows that were new)."""
+    """Set-based INSERT ... ON CONFLICT (conflict) DO NOTHING / DO UPDATE.
+    Returns the RETURNING rows (on DO NOTHING: only the rows that were new).
+
+    SQLite: one multi-row statement per ``batch`` rows (at most as many as
+    fit SQLite's parameter limit: 1,684 tasks), each in its own short write
+    transaction so that other writers wait at most one batch (tens of ms). The statement goes
+    straight to the transaction's connection: Piccolo's ``raw()`` walks
+    every argument through its query-string machinery, which at 100,000
+    rows cost more than the database's own work. Values are adapted by
+    the same sqlite3 adapters Piccolo registers.
+    PostgreSQL: COPY into a temporary table, then one INSERT ... SELECT."""
     if not rows:
         return []
     if not is_sqlite():
         return await _pg_copy_insert(table, columns, rows, conflict=conflict, returning=returning, update=update)
     names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
-    one_row = "(" + ", ".join(["{}"] * len(columns)) + ")"
+    one_row = "(" + ", ".join(["?"] * len(columns)) + ")"
     if update:
         action = "DO UPDATE SET " + ", ".join(
             f'"{c._meta.db_column_name}" = excluded."{c._meta.db_column_name}"' for c in update
@@ -237,6 +246,8 @@ async def insert_many(
     else:
         action = "DO NOTHING"
     tail = f' RETURNING "{returning._meta.db_column_name}"' if returning is not None else ""
+    batch = max(1, min(batch, SQLITE_MAX_PARAMS // len(columns)))
+    json_columns = [n for n, c in enumerate(columns) if type(c).__name__ in ("JSON", "JSONB")]
     out: list[dict] = []
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
@@ -244,8 +255,20 @@ async def insert_many(
             f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES {", ".join([one_row] * len(chunk))} '
             f'ON CONFLICT ("{conflict._meta.db_column_name}") {action}{tail}'
         )
-        async with write_transaction():
-            result = await table.raw(sql, *(value for row in chunk for value in row))
+        params: list = [value for row in chunk for value in row]
+        if json_columns:
+            width = len(columns)
+            for offset in range(0, len(params), width):
+                for n in json_columns:
+                    value = params[offset + n]
+                    if value is not None and not isinstance(value, str):
+                        params[offset + n] = json.dumps(value)
+        async with write_transaction() as tx:
+            cursor = await tx.connection.execute(sql, params)
+            try:
+                result = await cursor.fetchall() if returning is not None else []
+            finally:
+                await cursor.close()
         out.extend(result or [])
     return out
 
@@ -265,10 +288,13 @@ async def _pg_copy_insert(table, columns, rows, *, conflict, returning, update) 
         action = "DO NOTHING"
     tail = f' RETURNING "{returning._meta.db_column_name}"' if returning is not None else ""
     json_columns = {c._meta.db_column_name for c in columns if type(c).__name__ in ("JSON", "JSONB")}
-    records = [
-        tuple(v if n not in json_columns or v is None or isinstance(v, str) else json.dumps(v) for n, v in zip(column_names, row))
-        for row in rows
-    ]
+    if json_columns:
+        records = [
+            tuple(v if n not in json_columns or v is None or isinstance(v, str) else json.dumps(v) for n, v in zip(column_names, row))
+            for row in rows
+        ]
+    else:  # no JSON column: the rows as they are (no per-value check, 100,000 rows x 19 columns)
+        records = rows
     async with write_transaction() as tx:
         connection = tx.connection
         await connection.execute(

@@ -37,8 +37,10 @@ def _world(call, make_lks, n: int, offset: int) -> list[dict]:
     return rows
 
 
-PAGES = ["/", "/lks", "/tasks", "/incidents", "/teams", "/alerts", "/findings", "/visits", "/api/v1/lks", "/api/v1/tasks", "/api/v1/findings",
-         "/accreditation", "/api/v1/accreditation/pipeline"]
+PAGES = [
+    "/", "/lks", "/tasks", "/tasks/calendar", "/incidents", "/teams", "/alerts", "/findings", "/visits", "/api/v1/lks",
+    "/api/v1/tasks", "/api/v1/findings", "/api/v1/alerts", "/accreditation", "/api/v1/accreditation/pipeline",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -217,3 +219,17 @@ def test_a_training_session_page_and_the_manager_plan_are_bounded(client, call, 
     count_queries.reset()
     assert client.get("/accreditation/improvement").status_code == 200
     assert len(count_queries) <= 12, "\n".join(count_queries.statements)
+
+
+def test_task_page_and_visit_form_queries_are_bounded(client, call, make_user, make_lks, count_queries):
+    from inspections.planning.tables import Task
+
+    make_user("adm", "admin")
+    login(client, "adm")
+    [lks, *_] = _world(call, make_lks, 3, 0)
+    task = call(Task.select(Task.id).where(Task.lks == lks["id"]).first().run)
+    for path in (f"/tasks/{task['id']}", f"/tasks/{task['id']}/visit", f"/api/v1/tasks/{task['id']}"):
+        client.get(path)
+        count_queries.reset()
+        assert client.get(path).status_code == 200, path
+        assert len(count_queries) <= 15, f"{path}:\n" + "\n".join(count_queries.statements)

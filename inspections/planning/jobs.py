@@ -27,7 +27,7 @@ from inspections.planning.services import (
     unregistered_since,
 )
 from inspections.planning.tables import Task, TaskKind, TaskStatus
-from inspections.teams.services import team_leads, teams_covering
+from inspections.teams.services import pick_team, team_leads, teams_covering
 from registry.tables import Application, Lks
 from sigap.settings import get_settings
 
@@ -103,17 +103,25 @@ async def plan(*, now: datetime, factors: Callable[[], RiskContributions] | Risk
 
     by_id = {r["id"]: r for r in lks_rows}
     new: list[dict] = []
+    areas: dict[tuple[str, str], dict | None] = {}  # (kelurahan, kecamatan) → team: a few hundred areas
+
+    def team_of(kelurahan: str, kecamatan: str) -> dict | None:
+        key = (kelurahan, kecamatan)
+        if key not in areas:
+            areas[key] = pick_team(teams, kelurahan, kecamatan)
+        return areas[key]
 
     def task(lks_id: int, kind: TaskKind, due: date, key: str, **extra) -> None:
         if lks_id in by_id:  # not for a closed LKS
-            new.append(new_task(by_id[lks_id], kind, due, key, teams=teams, leads=leads, now=now, **extra))
+            new.append(new_task(by_id[lks_id], kind, due, key, teams=teams, leads=leads, now=now, team_of=team_of, **extra))
 
     horizon = today + timedelta(days=LOOKAHEAD_DAYS)
+    routine = TaskKind.routine.value
     for lks in lks_rows:
         lks_id = lks["id"]
         level = levels.get(lks_id, "medium")
         # Routine monitoring, at the interval of the risk level.
-        if (lks_id, TaskKind.routine.value) not in open_kinds:
+        if (lks_id, routine) not in open_kinds:
             base = last_visit.get(lks_id) or lks["created_at"]
             due = add_months(today_wib(base), intervals[level])
             if due <= horizon:

@@ -52,6 +52,7 @@ REASONS = {
 }
 HIGH_AT = 5
 MEDIUM_AT = 2
+LEVELS_BATCH = 5000  # LKS levels written per write transaction
 
 
 def describe(reasons: list, extra: RiskContributions = NONE) -> list[dict]:
@@ -69,7 +70,7 @@ def describe(reasons: list, extra: RiskContributions = NONE) -> list[dict]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, 100,000 times
 class Facts:
     registration_status: str
     accreditation_status: str
@@ -85,6 +86,7 @@ class Facts:
     overdue_findings: int = 0
     report_outcome: str | None = None  # of the latest visit report (not one returned for correction)
     report_on: date | None = None
+    stored_level: str | None = None  # the LKS row's risk_level now (not scored: what to write or not)
 
 
 def score(f: Facts, today: date, extra: Sequence = ()) -> tuple[str, int, list]:
@@ -174,7 +176,8 @@ async def _latest_reports(scoped) -> dict[int, tuple[datetime, str]]:
 async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
     """Everything the score needs, for all LKS (or some), in a few queries."""
     query = Lks.select(
-        Lks.id, Lks.registration_status, Lks.accreditation_status, Lks.accreditation_grade, Lks.capacity, Lks.residents_total
+        Lks.id, Lks.registration_status, Lks.accreditation_status, Lks.accreditation_grade, Lks.capacity, Lks.residents_total,
+        Lks.risk_level,
     ).where(Lks.registration_status != "closed")
     if lks_ids is not None:
         query = query.where(Lks.id.is_in(lks_ids))
@@ -224,6 +227,7 @@ async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
             overdue_findings=findings["overdue"].get(row["id"], 0),
             report_outcome=reports[row["id"]][1] if row["id"] in reports else None,
             report_on=today_wib(reports[row["id"]][0]) if row["id"] in reports else None,
+            stored_level=row["risk_level"],
         )
     return facts
 
@@ -280,11 +284,13 @@ async def assess(
         [(r["lks"], r["level"], r["score"], r["reasons"], r["last_visit_on"], r["computed_at"]) for r in changed],
         conflict=RiskAssessment.lks, update=columns[1:],
     )
-    level_changed = {r["lks"]: r["level"] for r in changed if previous.get(r["lks"], {}).get("level") != r["level"]}
+    # The LKS rows whose stored level differs (each rewrite of a registry_lks
+    # row costs every index of that wide table, on PostgreSQL most of all).
+    level_changed = {lks_id: level for lks_id, level in levels.items() if facts[lks_id].stored_level != level}
     items = list(level_changed.items())
-    for start in range(0, len(items), 500):
+    for start in range(0, len(items), LEVELS_BATCH):
         async with write_transaction():
-            await _set_levels(dict(items[start : start + 500]))
+            await _set_levels(dict(items[start : start + LEVELS_BATCH]))
     return levels
 
 
@@ -298,31 +304,22 @@ def _norm(reasons) -> str:
 
 
 async def _set_levels(levels: dict[int, str]) -> None:
-    """One UPDATE for a batch: CASE id WHEN .. THEN .. END."""
+    """Write a batch of LKS levels, set-based: SQLite runs one prepared
+    UPDATE per row (executemany, inside the caller's transaction);
+    PostgreSQL one UPDATE ... FROM unnest() of two arrays."""
     if not levels:
         return
-    ids = list(levels)
-    placeholder = "?" if is_sqlite() else None
-    if placeholder:
-        cases = " ".join("WHEN ? THEN ?" for _ in ids)
-        args: list = [x for i in ids for x in (i, levels[i])]
-        sql = f"UPDATE registry_lks SET risk_level = CASE id {cases} END WHERE id IN ({', '.join('?' for _ in ids)})"
-        args += ids
-    else:
-        cases = " ".join(f"WHEN ${2 * n + 1}::integer THEN ${2 * n + 2}::varchar" for n in range(len(ids)))
-        args = [x for i in ids for x in (i, levels[i])]
-        start = len(args)
-        sql = (
-            f"UPDATE registry_lks SET risk_level = CASE id {cases} END "
-            f"WHERE id IN ({', '.join(f'${start + n + 1}::integer' for n in range(len(ids)))})"
-        )
-        args += ids
-    engine = get_engine()
-    current = engine.current_transaction.get()
+    current = get_engine().current_transaction.get()
     if is_sqlite():
-        await current.connection.execute(sql, args)
+        await current.connection.executemany(
+            "UPDATE registry_lks SET risk_level = ? WHERE id = ?", [(level, lks_id) for lks_id, level in levels.items()]
+        )
     else:
-        await current.connection.execute(sql, *args)
+        await current.connection.execute(
+            "UPDATE registry_lks AS l SET risk_level = v.level "
+            "FROM unnest($1::integer[], $2::varchar[]) AS v(id, level) WHERE l.id = v.id",
+            list(levels), list(levels.values()),
+        )
 
 
 async def assessment(lks_id: int) -> dict | None:

@@ -10,6 +10,7 @@ visits)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from inspections.findings.services import add_finding, task_findings
 from inspections.planning.tables import Task, TaskKind, TaskStatus, VisitOutcome
@@ -57,6 +58,7 @@ HISTORY_LABELS = {
 }
 
 ACTIVE_STATUSES = (TaskStatus.open.value, TaskStatus.in_progress.value)  # a task still to do
+_OPEN = TaskStatus.open.value
 TASK_ACTIONS = ("start", "complete", "reschedule", "cancel")
 INCIDENT_VISIT_HOURS = 48  # an incident's urgent joint visit is due within this
 UNREGISTERED_CHECK_DAYS = 14  # an unregistered LKS is checked within this of becoming known
@@ -227,13 +229,15 @@ TASK_INSERT_COLUMNS = (
 
 def new_task(
     lks: dict, kind: TaskKind, due_on: date, key: str, *, teams: list[dict], leads: dict[int, int], now: datetime,
-    unannounced: bool = False, due_at: datetime | None = None, **extra,
+    unannounced: bool = False, due_at: datetime | None = None, team_of=None, **extra,
 ) -> dict:
     """An open task for ``lks`` (a row with its kelurahan and kecamatan
-    codes), assigned to the most specific team covering it and its lead."""
-    team = pick_team(teams, lks["kelurahan_code"], lks["kecamatan_code"])
+    codes), assigned to the most specific team covering it and its lead.
+    ``team_of(kelurahan, kecamatan)``, when given, replaces ``pick_team``
+    (the plan job passes a memo of it: 100,000 LKS, a few hundred areas)."""
+    team = (team_of or partial(pick_team, teams))(lks["kelurahan_code"], lks["kecamatan_code"])
     return {
-        "lks": lks["id"], "kind": kind.value, "status": TaskStatus.open.value,
+        "lks": lks["id"], "kind": kind.value, "status": _OPEN,
         "team": team["id"] if team else None, "lead": leads.get(team["id"]) if team else None,
         "due_on": due_on, "due_at": due_at, "unannounced": unannounced, "unique_key": key,
         "created_at": now, "updated_at": now, **extra,
@@ -270,7 +274,11 @@ async def insert_tasks(rows: list[dict]) -> int:
         return 0
     columns = [getattr(Task, name) for name in TASK_INSERT_COLUMNS]
     defaults = {"due_at": None, "incident": None, "finding": None, "reason": "", "notes": "", "outcome": None, "done_at": None, "version": 1}
-    values = [tuple({**defaults, **row}[name] for name in TASK_INSERT_COLUMNS) for row in rows]
+    names = TASK_INSERT_COLUMNS
+    values = []
+    for row in rows:
+        merged = {**defaults, **row}  # once per row (not once per column)
+        values.append(tuple([merged[name] for name in names]))
     created = await insert_many(Task, columns, values, conflict=Task.unique_key, returning=Task.id)
     return len(created)
 

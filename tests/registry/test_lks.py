@@ -194,6 +194,21 @@ def test_search_is_case_and_accent_insensitive(client, make_user, register):
     assert names(client, "q=kenanga") == ["LKSA Cahaya Hati"]  # address
 
 
+def test_list_totals_match_the_rows_for_searches_and_filters(client, make_user, register, make_lks):
+    """The total a list shows (counted another way than the page on SQLite:
+    in the search index alone, or through the count indexes) is the number
+    of LKS the pages hold, with a search, a filter, both, or a closed LKS."""
+    make_lks("Panti Asuhan Kasih Ibu", kelurahan_code="36.71.05.1001")
+    make_lks("Panti Asuhan Kasih Tutup", registration_status="closed")
+    make_user("petugas", "staff")
+    login(client, "petugas")
+    for query in ("q=kasih", "q=panti%20asuhan", "q=kasih&kecamatan=36.71.05", "kecamatan=36.71.05&kind=lksa",
+                  "q=panti&kind=elderly", "q=zz", "registration_status=closed", "documents_missing=1&q=asuhan"):
+        body = client.get(f"/api/v1/lks?{query}&per_page=100").json()
+        assert body["total"] == len(body["items"]), query
+    assert client.get("/api/v1/lks?q=kasih").json()["total"] == 3
+
+
 def test_search_takes_percent_and_underscore_literally(client, make_user, register, make_lks):
     """``%`` and ``_`` are what the user typed, not wildcards that match
     everything (short words go through LIKE on both databases)."""

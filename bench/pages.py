@@ -1,0 +1,48 @@
+"""The default scenarios of ``make bench``: the bare endpoint and every main
+page and JSON list of SIGAP, signed in as the role that uses it, on the demo
+world (bench/world.py: accounts of every role, 72 LKS, tasks and alerts
+from the jobs)."""
+
+from __future__ import annotations
+
+from bench.core import BASELINE, Context, scenario
+from bench.wrk import WrkResult, run_wrk
+
+
+@scenario(BASELINE)
+def bare(ctx: Context) -> WrkResult:
+    """A Litestar handler returning "ok": the floor of any page's cost."""
+    return run_wrk(BASELINE, ctx.bare.url + "/", ctx.load)
+
+
+def _page(name: str, role: str, path: str, expect: str = "") -> WrkResult:
+    """Register a page scenario: GET ``path`` (``{lks}``/``{task}`` filled
+    from the world) signed in as ``role``."""
+
+    def run(ctx: Context) -> WrkResult:
+        url_path = path.format(**ctx.world)
+        if url_path.startswith("/api/"):
+            ctx.check_json(url_path, role=role)
+        else:
+            ctx.check_page(url_path, expect_text=expect, role=role)
+        return run_wrk(name, ctx.app.url + url_path, ctx.load, headers=ctx.signed_in_headers(role))
+
+    run.__doc__ = f"GET {path} signed in as the demo {role}."
+    scenario(name, needs_world=True)(run)
+    return run
+
+
+# The home page of each role (its own dashboard).
+for _role in ("staff", "admin", "inspector", "partner", "manager"):
+    _page(f"home_{_role}", _role, "/")
+
+_page("lks_list_page", "staff", "/lks")
+_page("lks_detail", "staff", "/lks/{lks}")
+_page("task_list", "staff", "/tasks")
+_page("task_page", "staff", "/tasks/{task}")
+_page("alerts_inbox", "staff", "/alerts")
+_page("calendar", "staff", "/tasks/calendar")
+_page("visit_form", "inspector", "/tasks/{task}/visit")
+_page("api_lks", "staff", "/api/v1/lks")
+_page("api_tasks", "staff", "/api/v1/tasks")
+_page("api_alerts", "staff", "/api/v1/alerts")

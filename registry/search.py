@@ -1,0 +1,83 @@
+"""The LKS list's query: filter terms, search and count (for
+``registry.services.list_lks`` and ``iter_lks``; ``f`` is its ``LksFilter``).
+Tuned for 100,000 LKS on both databases (issue 13); the indexes they rely on
+are in the migrations of 2026-11-22 and 2026-11-30."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from piccolo.columns.combination import WhereRaw
+
+from registry.tables import Lks
+from sigap.db import contains, is_sqlite
+
+
+def normalize_text(value: str) -> str:
+    """Lower-case, accents removed, spaces collapsed: for search."""
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.casefold().split())
+
+
+FTS_MIN_LENGTH = 3  # the trigram index finds substrings of 3 characters or more
+
+
+def _search(query, words: list[str]):
+    """Every word must occur in search_text. PostgreSQL: LIKE, served by the
+    pg_trgm index. SQLite: the FTS5 trigram index (one MATCH for all words of
+    3+ characters; shorter words, which it cannot index, by LIKE)."""
+    if not is_sqlite():
+        for word in words:
+            query = query.where(contains(Lks.search_text, word))
+        return query
+    indexed = [w for w in words if len(w) >= FTS_MIN_LENGTH]
+    if indexed:
+        match = _fts_match(indexed)
+        query = query.where(
+            WhereRaw('"registry_lks"."id" IN (SELECT rowid FROM registry_lks_fts WHERE registry_lks_fts MATCH {})', match)
+        )
+    for word in words:
+        if len(word) < FTS_MIN_LENGTH:
+            query = query.where(contains(Lks.search_text, word))
+    return query
+
+
+def _fts_match(words: list[str]) -> str:
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+async def count_lks(f) -> int:
+    """The list's total. On SQLite a search alone (no other filter, every
+    word indexable) is counted in the FTS index itself: no table row read."""
+    words = normalize_text(f.q).split()[:5]
+    if is_sqlite() and words and all(len(w) >= FTS_MIN_LENGTH for w in words) and type(f)(q=f.q) == f:
+        rows = await Lks.raw("SELECT COUNT(*) AS n FROM registry_lks_fts WHERE registry_lks_fts MATCH {}", _fts_match(words))
+        return rows[0]["n"]
+    return await filtered(Lks.count(), f, counting=True).run()
+
+
+def filtered(query, f, *, counting: bool = False):
+    """``query`` narrowed to the filter. SQLite (no statistics) takes any
+    equality on an indexed column for ~10 rows: a page must walk the sort's
+    covering index rather than fetch all "registered" LKS by a filter index
+    and sort them, so its terms are ``+column = ?`` (no index serves those);
+    a count (``counting``) uses the narrow registry_lks_count_* indexes."""
+    if f.q.strip():
+        query = _search(query, normalize_text(f.q).split()[:5])
+    unindexed = is_sqlite() and not counting
+    terms: list[tuple[Any, Any]] = [
+        (Lks.kecamatan_code, f.kecamatan), (Lks.kelurahan_code, f.kelurahan), (Lks.kind, f.kind),
+        (Lks.registration_status, f.registration_status), (Lks.accreditation_status, f.accreditation_status),
+        (Lks.risk_level, f.risk_level), (Lks.open_incident, f.open_incident),
+        (Lks.documents_complete, None if f.documents_missing is None else not f.documents_missing),
+    ]
+    for column, value in terms:
+        if value in ("", None):
+            continue
+        if unindexed:
+            query = query.where(WhereRaw(f'+"registry_lks"."{column._meta.db_column_name}" = {{}}', value))
+        else:
+            query = query.where(column == value)
+    return query
