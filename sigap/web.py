@@ -235,7 +235,8 @@ class CSRFCookieMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or is_anonymous_route(scope):  # public pages set no cookie
+        if scope["type"] != "http" or is_anonymous_route(scope) or scope["path"].startswith("/static/"):
+            # Public pages and static files (shared, cached) set no cookie.
             await self.app(scope, receive, send)
             return
         connection: ASGIConnection = ASGIConnection(scope)
