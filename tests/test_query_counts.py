@@ -37,7 +37,10 @@ def _world(call, make_lks, n: int, offset: int) -> list[dict]:
     return rows
 
 
-PAGES = ["/", "/lks", "/tasks", "/incidents", "/teams", "/alerts", "/findings", "/visits", "/api/v1/lks", "/api/v1/tasks", "/api/v1/findings"]
+PAGES = [
+    "/", "/lks", "/tasks", "/incidents", "/teams", "/alerts", "/findings", "/visits", "/api/v1/lks", "/api/v1/tasks", "/api/v1/findings",
+    "/register?q=hitung", "/api/v1/public/lks?q=hitung",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 import re
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,7 +18,7 @@ from registry.public import services
 from registry.tables import Lks
 from sigap.audit import Actor
 from sigap.tables import Role
-from tests.conftest import app_client, login
+from tests.conftest import REDIS_URL, app_client, login
 from tests.inspections.test_findings import add_finding
 from tests.inspections.visit_rows import approved_verification_visit
 from tests.registry.test_workflow import STAFF, step, verify_all_required
@@ -267,11 +268,19 @@ def test_the_verify_form_accepts_what_people_type(client, call, app, make_lks, a
 # --- rate limit ----------------------------------------------------------------
 
 
-def test_too_many_requests_get_429_with_a_translated_message(settings):
+@pytest.mark.parametrize("store", ["folder", "redis"])
+def test_too_many_requests_get_429_with_a_translated_message(settings, store):
     from sigap.app import create_app
 
-    app = create_app(dataclasses.replace(settings, public_rate_limit=3))
-    with app_client(app) as (client, _call):
+    limited = dataclasses.replace(settings, public_rate_limit=3)
+    if store == "redis":
+        from tests.sigap.test_sessions_redis import _redis_or_fail
+
+        _redis_or_fail().flushdb()
+        limited = dataclasses.replace(limited, redis_url=REDIS_URL)
+    else:
+        shutil.rmtree(settings.var_dir / "rate-limit", ignore_errors=True)
+    with app_client(create_app(limited)) as (client, _call):
         for _ in range(3):
             assert client.get("/api/v1/public/lks").status_code == 200
         page = client.get("/register")
@@ -282,12 +291,12 @@ def test_too_many_requests_get_429_with_a_translated_message(settings):
         assert api.status_code == 429 and api.json()["error"] == "throttled"
         assert api.json()["message"] == "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."
         assert "Too many requests" in client.get("/verify?lang=en").text
-        # Another address has its own allowance.
-        other = client.get("/register", headers={"X-Forwarded-For": "203.0.113.9"})
-        assert other.status_code == 429  # without SIGAP_TRUST_PROXY the header is not believed
-    trusting = create_app(dataclasses.replace(settings, public_rate_limit=3, trust_proxy_headers=True))
-    with app_client(trusting) as (client, _call):
-        assert client.get("/register", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200
+        # Without SIGAP_TRUST_PROXY a forwarded address is not believed.
+        assert client.get("/register", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+        assert client.get("/lks").status_code != 429  # only the public pages are limited
+    with app_client(create_app(dataclasses.replace(limited, trust_proxy_headers=True))) as (client, _call):
+        assert client.get("/register", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200  # its own allowance
+        assert client.get("/register").status_code == 429  # shared by every app (worker) on this store
 
 
 # --- query counts --------------------------------------------------------------
