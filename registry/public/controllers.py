@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from registry.labels import KIND_LABELS
 from registry.public import services
 from registry.public.http import RATE_LIMIT, PublicCache
+from sigap.errors import ValidationError
 from sigap.i18n import _, choices, normalize_locale
 from sigap.web import ANONYMOUS, page, utcnow
 
@@ -45,11 +46,18 @@ class RegisterPages(Controller):
         page_: Annotated[str, QueryParameter(name="page")] = "1",
     ) -> Template:
         pq = services.PublicQuery.parse(q, kecamatan, kind, page_)
-        result = await services.search_register(pq, now=utcnow())
+        error, status_code = None, 200
+        try:
+            result = await services.search_register(pq, now=utcnow())
+        except ValidationError as exc:
+            error, status_code = exc.fields.get("q"), exc.status_code
+            result = {"items": [], "total": 0, "total_capped": False, "page": 1, "pages": 1, "per_page": services.PER_PAGE}
         common = _common(request)
         extra = {"lang": common["lang"]} if common["lang"] else {}
         return page(
             "registry/public/register.html",
+            status_code=status_code,
+            error=error,
             pq=pq,
             result=result,
             searched=bool(pq.q or pq.kecamatan or pq.kind),

@@ -28,7 +28,6 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from piccolo.columns.combination import WhereRaw
-from piccolo.querystring import QueryString
 
 from registry import regions
 from registry.labels import ACCREDITATION_LABELS, KIND_LABELS, STATUS_LABELS
@@ -36,6 +35,7 @@ from registry.public.tables import IssuedCertificate
 from registry.services import FTS_MIN_LENGTH, normalize_text
 from registry.tables import Lks, LksKind, RegistrationStatus, StatusChange
 from sigap.db import contains, icontains, insert_many, is_sqlite
+from sigap.errors import ValidationError
 from sigap.i18n import WIB, _, choice_label
 from sigap.settings import Settings, get_settings
 
@@ -90,21 +90,39 @@ class PublicQuery:
         return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
 
 
+# The name's part of search_text (lower-case, accents removed: "thérèse"
+# finds "Thérèse"): search_text is "name | foundation | address | head".
+_NAME_PART = {
+    "sqlite": "substr(\"registry_lks\".\"search_text\", 1, instr(\"registry_lks\".\"search_text\" || ' | ', ' | ') - 1)"
+    " LIKE {} ESCAPE '\\'",
+    "postgres": "split_part(\"registry_lks\".\"search_text\", ' | ', 1) LIKE {}",
+}
+
+
+def _like_pattern(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _name_search(query, words: list[str]):
     """Every word occurs in the LKS's name. The search index (FTS5 trigram on
     SQLite, pg_trgm on PostgreSQL) covers search_text (name, foundation,
-    address, head's name) and narrows the rows; the name test then keeps
-    only name matches: a search for a person finds nothing."""
+    address, head's name) and narrows the rows; the test on the name's part
+    of search_text then keeps only name matches: a search for a person or
+    a street finds nothing."""
+    sqlite = is_sqlite()
     indexed = [w for w in words if len(w) >= FTS_MIN_LENGTH]
-    if indexed and is_sqlite():
+    if indexed and sqlite:
         match = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
         query = query.where(
             WhereRaw('"registry_lks"."id" IN (SELECT rowid FROM registry_lks_fts WHERE registry_lks_fts MATCH {})', match)
         )
     for word in words:
-        if not is_sqlite():
+        if not sqlite:
             query = query.where(contains(Lks.search_text, word))
-        query = query.where(icontains(Lks.name, word))
+        if len(word) < FTS_MIN_LENGTH and sqlite:  # not in the trigram index: the name, in its covering index
+            query = query.where(icontains(Lks.name, word))
+        else:
+            query = query.where(WhereRaw(_NAME_PART["sqlite" if sqlite else "postgres"], _like_pattern(word)))
     return query
 
 
@@ -150,26 +168,41 @@ def _item(row: dict, names: dict[str, str], today: date) -> dict:
 
 async def search_register(pq: PublicQuery, *, now: datetime) -> dict:
     """One page of the public register, by name, with at most 1,000 results
-    counted (``total_capped`` says there are more). Three statements: the
-    count, the page, the region names."""
+    counted (``total_capped`` says there are more).
+
+    Browsing (no words): the count and the page walk the name index (on
+    SQLite a covering index that holds the filters too). Searching: the
+    matches come from the search index in no useful order, so one statement
+    takes the first 1,001 of them (stopping there, never reading and sorting
+    thousands of rows for a common word) and they are sorted by name here;
+    past 1,000 matches the pages show 1,000 of them and ask for a narrower
+    search. Plus one statement for the region names (cached per process)."""
     today = now.astimezone(WIB).date()
-    words = normalize_text(pq.q).split()
-    order = Lks.name
-    if words:  # the matches come from the search index: sort them (see registry.services.list_lks)
-        order = QueryString('"registry_lks"."name" || \'\'')
-    matched = await _filtered(Lks.select(Lks.id), pq).limit(COUNT_CAP + 1)
-    total = len(matched)
-    pages = max(1, -(-min(total, COUNT_CAP) // PER_PAGE))
-    page = min(pq.page, pages)
-    rows = []
-    if total:
-        rows = await (
-            _filtered(Lks.select(*PUBLIC_COLUMNS), pq)
-            .order_by(order)
-            .order_by(Lks.id)
-            .limit(PER_PAGE)
-            .offset((page - 1) * PER_PAGE)
-        )
+    words = normalize_text(pq.q).split()[:5]
+    if words and max(len(w) for w in words) < FTS_MIN_LENGTH:
+        # No search index serves it: every row would be read. A name has a word of 3 letters.
+        message = _("Type at least 3 letters of the name.")
+        raise ValidationError(message, fields={"q": message})
+    if words:
+        matched = await _filtered(Lks.select(*PUBLIC_COLUMNS), pq).limit(COUNT_CAP + 1)
+        total = len(matched)
+        matched = sorted(matched[:COUNT_CAP], key=lambda r: (normalize_text(r["name"]), r["id"]))
+        pages = max(1, -(-len(matched) // PER_PAGE))
+        page = min(pq.page, pages)
+        rows = matched[(page - 1) * PER_PAGE : page * PER_PAGE]
+    else:
+        total = len(await _filtered(Lks.select(Lks.id), pq).limit(COUNT_CAP + 1))
+        pages = max(1, -(-min(total, COUNT_CAP) // PER_PAGE))
+        page = min(pq.page, pages)
+        rows = []
+        if total:
+            rows = await (
+                _filtered(Lks.select(*PUBLIC_COLUMNS), pq)
+                .order_by(Lks.name)
+                .order_by(Lks.id)
+                .limit(PER_PAGE)
+                .offset((page - 1) * PER_PAGE)
+            )
     names = await regions.region_names({r["kecamatan_code"] for r in rows} | {r["kelurahan_code"] for r in rows})
     return {
         "items": [_item(r, names, today) for r in rows],

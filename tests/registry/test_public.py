@@ -110,6 +110,15 @@ def test_which_lks_are_listed(client, call, app, make_lks):
     in_process = client.get("/api/v1/public/lks?q=mendaftar").json()["items"][0]
     assert in_process["registration_status"] == "in_process" and in_process["valid_until"] is None
     assert names("?q=tutup") == ["LKSA Sudah Tutup"]  # a closed one only when searched by name
+    accented = make_lks("Panti Asuhan Santa Thérèse")
+    register(call, app, accented)
+    assert names("?q=therese") == names("?q=THÉRÈSE santa") == ["Panti Asuhan Santa Thérèse"]
+    assert names("?q=100%25") == names("?q=___") == []  # LIKE's wildcards are plain characters
+    assert names("?q=as thérèse") == ["Panti Asuhan Santa Thérèse"]  # a short word with a longer one
+    short = client.get("/api/v1/public/lks?q=zz")
+    assert short.status_code == 422 and short.json()["fields"]["q"] == "Ketik sedikitnya 3 huruf dari nama LKS."
+    page = client.get("/register?q=zz")
+    assert page.status_code == 422 and "Ketik sedikitnya 3 huruf" in page.text and 'aria-invalid="true"' in page.text
     assert names("?q=belum dicek") == []
     assert names("?kind=elderly") == ["Panti Werdha Terdaftar"]
     assert names("?kecamatan=36.71.04") == ["LKSA Di Karawaci"]
