@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Any
+from urllib.parse import parse_qs
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
@@ -32,6 +33,7 @@ from litestar.stores.file import FileStore
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry.public.services import rate_limit_folder
+from sigap.i18n import normalize_locale
 from sigap.settings import Settings
 from sigap.web import client_address, settings_of
 
@@ -114,7 +116,8 @@ class PublicCache:
             headers = MutableScopeHeaders.from_message(start)  # type: ignore[arg-type]
             headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
             headers["ETag"] = etag
-            if b"lang=" not in scope.get("query_string", b""):
+            lang = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [""])[-1]
+            if not normalize_locale(lang):  # the language cookie chose the language
                 headers["Vary"] = "Cookie"
             sent = dict(scope["headers"]).get(b"if-none-match", b"").decode("latin-1")
             if etag in [t.strip() for t in sent.split(",")] or sent.strip() == "*":
