@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar.config.app import AppConfig
+
 from registry import audit_names, cli, jobs, lookup
 from registry.access import lks_exists
+from registry.public import jobs as public_jobs
 from registry.regions import ensure_shipped_regions
 from registry.sightings import services as sightings
 from registry.transfer import staging
@@ -44,9 +47,26 @@ class RegistryPlugin(DomainPlugin):
         wiring.contribute(AFTER_MIGRATE, ensure_shipped_regions)
         wiring.add_cli(cli.configure)
         wiring.contribute(RETENTION, staging.purge_for_retention)
+        wiring.add_job("purge-rate-limits", public_jobs.purge_rate_limits, minute=17)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config = super().on_app_init(app_config)
+        # The public pages' rate-limit store, shared by the workers (registry.public.http).
+        from registry.public.http import STORE_NAME, make_store
+
+        stores = app_config.stores
+        store = make_store(app_config.state["settings"])
+        if stores is None:
+            app_config.stores = {STORE_NAME: store}
+        elif isinstance(stores, dict):
+            stores.setdefault(STORE_NAME, store)
+        elif STORE_NAME not in stores._stores:
+            stores.register(STORE_NAME, store)
+        return app_config
 
     def route_handlers(self) -> list[Any]:
         from registry.controllers import route_handlers
+        from registry.public.controllers import route_handlers as public_handlers
         from registry.sightings.controllers import route_handlers as sighting_handlers
 
-        return [*route_handlers, *sighting_handlers]
+        return [*route_handlers, *sighting_handlers, *public_handlers]

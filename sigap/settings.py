@@ -167,6 +167,7 @@ class Settings:
     backup_keep: int = 7  # archives kept by the nightly backup
     retention_login_days: int = 90  # sign-in attempts (usernames, addresses) are kept this long
     retention_outbox_days: int = 30  # sent or abandoned e-mails are kept this long
+    public_rate_limit: int = 60  # requests per minute per address to the public pages (0: no limit)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -221,6 +222,7 @@ class Settings:
             backup_keep=r.integer("SIGAP_BACKUP_KEEP", 7, low=1, high=365),
             retention_login_days=r.integer("SIGAP_RETENTION_LOGIN_DAYS", 90, low=1, high=3650),
             retention_outbox_days=r.integer("SIGAP_RETENTION_OUTBOX_DAYS", 30, low=1, high=3650),
+            public_rate_limit=r.integer("SIGAP_PUBLIC_RATE_LIMIT", 60, low=0, high=100_000),
         )
         if r.problems:
             raise SettingsError(r.problems)

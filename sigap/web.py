@@ -49,6 +49,14 @@ CSRF_HEADER = "x-csrftoken"
 LANG_COOKIE = "sigap_lang"
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Route option of the public pages (register, certificate check): answered
+# without a session and without a CSRF cookie, the same for everyone.
+ANONYMOUS = "anonymous"
+
+
+def is_anonymous_route(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    return bool(handler is not None and getattr(handler, "opt", {}).get(ANONYMOUS))
 
 
 def utcnow() -> datetime:
@@ -181,6 +189,14 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         connection: ASGIConnection = ASGIConnection(scope)
+        if is_anonymous_route(scope):
+            # Public pages: no session is read (a signed-in user sees what
+            # everyone sees); the language comes from ``?lang=``, else the cookie.
+            scope["user"], scope["auth"] = None, None
+            locale = normalize_locale(connection.query_params.get("lang")) or normalize_locale(connection.cookies.get(LANG_COOKIE))
+            set_locale(locale or DEFAULT_LOCALE)
+            await self.app(scope, receive, send)
+            return
         now = utcnow()
         user: CurrentUser | None = None
         authorization = connection.headers.get("authorization", "")
@@ -220,7 +236,8 @@ class CSRFCookieMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or is_anonymous_route(scope) or scope["path"].startswith("/static/"):
+            # Public pages and static files (shared, cached) set no cookie.
             await self.app(scope, receive, send)
             return
         connection: ASGIConnection = ASGIConnection(scope)
@@ -460,6 +477,8 @@ def error_handler(request: Request, exc: Exception) -> Response:
     headers["x-request-id"] = request_id_var.get()
     if isinstance(exc, Throttled):
         headers["Retry-After"] = str(exc.retry_after_s)
+    elif status == 429 and isinstance(exc, HTTPException) and exc.headers and exc.headers.get("RateLimit-Reset"):
+        headers["Retry-After"] = str(exc.headers["RateLimit-Reset"])  # Litestar's RateLimitMiddleware
     if wants_json(request):
         if status == 401 and code == "signin_required":
             headers["WWW-Authenticate"] = 'Bearer realm="sigap"'

@@ -79,6 +79,9 @@ TEST_ENV = {
     # Jobs run when a test calls them, with its own `now` (test_jobs starts
     # the real scheduler on purpose).
     "SIGAP_SCHEDULER": "0",
+    # The public pages' per-address limit is off: every test client has one
+    # address; tests/registry/test_public_register.py turns it on.
+    "SIGAP_PUBLIC_RATE_LIMIT": "0",
 }
 os.environ.update(TEST_ENV)
 for name in ("SIGAP_REDIS_URL", "SIGAP_SMTP_URL", "SIGAP_TRUST_PROXY"):

@@ -40,6 +40,7 @@ def _world(call, make_lks, n: int, offset: int) -> list[dict]:
 PAGES = [
     "/", "/lks", "/tasks", "/tasks/calendar", "/incidents", "/teams", "/alerts", "/findings", "/visits", "/api/v1/lks",
     "/api/v1/tasks", "/api/v1/findings", "/api/v1/alerts", "/accreditation", "/api/v1/accreditation/pipeline",
+    "/register?q=hitung", "/api/v1/public/lks?q=hitung",
 ]
 
 

@@ -33,6 +33,12 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/readyz", PUBLIC),
     ("POST", "/api/v1/auth/login", PUBLIC),
     ("POST", "/api/v1/auth/logout", PUBLIC),
+    # The public register and certificate check: no sign-in, no session.
+    ("GET", "/register", PUBLIC),
+    ("GET", "/verify", PUBLIC),
+    ("GET", "/verify/{token:path}", PUBLIC),
+    ("GET", "/api/v1/public/lks", PUBLIC),
+    ("GET", "/api/v1/public/verify/{token:path}", PUBLIC),
     ("GET", "/account", ANY),
     ("POST", "/account/password", ANY),
     ("POST", "/account/tokens", ANY),
