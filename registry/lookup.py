@@ -7,7 +7,7 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 
 from registry.regions import region_names
-from registry.services import _search, normalize_text
+from registry.search import match_words, normalize_text
 from registry.tables import Lks
 
 MAX_RESULTS = 20
@@ -23,7 +23,7 @@ async def search_names(q: str, *, limit: int = 10, kelurahan_code: str = "") -> 
     query = Lks.select(Lks.id, Lks.name, Lks.address, Lks.kelurahan_code, Lks.registration_status)
     if kelurahan_code:
         query = query.where(Lks.kelurahan_code == kelurahan_code)
-    rows = await _search(query, words).order_by(Lks.name).limit(max(1, min(limit, MAX_RESULTS)))
+    rows = await match_words(query, words).order_by(Lks.name).limit(max(1, min(limit, MAX_RESULTS)))
     names = await region_names({r["kelurahan_code"] for r in rows})
     for row in rows:
         row["kelurahan_name"] = names.get(row["kelurahan_code"], "")

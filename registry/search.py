@@ -24,7 +24,7 @@ def normalize_text(value: str) -> str:
 FTS_MIN_LENGTH = 3  # the trigram index finds substrings of 3 characters or more
 
 
-def _search(query, words: list[str]):
+def match_words(query, words: list[str]):
     """Every word must occur in search_text. PostgreSQL: LIKE, served by the
     pg_trgm index. SQLite: the FTS5 trigram index (one MATCH for all words of
     3+ characters; shorter words, which it cannot index, by LIKE)."""
@@ -65,7 +65,7 @@ def filtered(query, f, *, counting: bool = False):
     and sort them, so its terms are ``+column = ?`` (no index serves those);
     a count (``counting``) uses the narrow registry_lks_count_* indexes."""
     if f.q.strip():
-        query = _search(query, normalize_text(f.q).split()[:5])
+        query = match_words(query, normalize_text(f.q).split()[:5])
     unindexed = is_sqlite() and not counting
     terms: list[tuple[Any, Any]] = [
         (Lks.kecamatan_code, f.kecamatan), (Lks.kelurahan_code, f.kelurahan), (Lks.kind, f.kind),

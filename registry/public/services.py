@@ -32,7 +32,7 @@ from piccolo.columns.combination import WhereRaw
 from registry import regions
 from registry.labels import ACCREDITATION_LABELS, KIND_LABELS, STATUS_LABELS
 from registry.public.tables import IssuedCertificate
-from registry.services import FTS_MIN_LENGTH, normalize_text
+from registry.search import FTS_MIN_LENGTH, normalize_text
 from registry.tables import Lks, LksKind, RegistrationStatus, StatusChange
 from sigap.db import contains, icontains, insert_many, is_sqlite
 from sigap.errors import ValidationError
