@@ -1,8 +1,8 @@
 """The baseline of `make bench`: a bare Litestar app with one GET handler.
 
 It runs under uvicorn exactly as ``sigap serve`` runs SIGAP (see
-``sigap.cli._serve``: ``--workers`` processes, no access log, no server
-header), so the
+``sigap.cli._serve`` through ``sigap.serving``: ``--workers`` processes on a
+TCP socket, no access log, no server header), so the
 difference between the two measures SIGAP's own work (middleware, session
 lookup in the database, Jinja rendering), not the server.
 
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 
-import uvicorn
 from litestar import Litestar, MediaType, get
+
+from sigap.serving import serve
 
 
 @get("/", media_type=MediaType.TEXT)
@@ -32,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     # Same keyword arguments as sigap.cli._serve (proxy_headers is False there
     # unless SIGAP_TRUST_PROXY is set, and the benchmark never sets it).
-    uvicorn.run(
+    serve(
         "bench.bare_app:app" if args.workers > 1 else app,
         workers=args.workers,
         host="127.0.0.1",

@@ -182,8 +182,7 @@ async def _audit_verify(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
+    from sigap.serving import serve
     from sigap.settings import get_settings
 
     settings = get_settings()
@@ -199,11 +198,11 @@ def _serve(args: argparse.Namespace) -> None:
     if workers == 1:
         from sigap.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        serve(create_app(settings), workers=1, **options)
     else:
         # Each worker is a new process that builds the app from the same
         # environment; the scheduler runs in one of them (sigap.scheduler).
-        uvicorn.run("sigap.app:app_from_environment", factory=True, workers=workers, **options)
+        serve("sigap.app:app_from_environment", factory=True, workers=workers, **options)
 
 
 def _worker_count(raw: str) -> int:

@@ -123,3 +123,18 @@ def test_sessions_csrf_and_uploads_work_whichever_worker_answers(two_workers):
             assert got.status_code == 200 and got.content == PDF
             page = client.get(f"/lks/{lks.json()['id']}")
             assert page.status_code == 200 and "LKSA Dua Pekerja" in page.text
+
+
+def test_the_workers_listen_on_a_tcp_socket():
+    """asyncio sets TCP_NODELAY only on connections accepted from an
+    IPPROTO_TCP socket; uvicorn's own multi-worker socket has protocol 0 and
+    every kept-alive answer then waits ~40 ms for a delayed ACK."""
+    import socket
+
+    from sigap.serving import tcp_socket
+
+    sock = tcp_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()
+    finally:
+        sock.close()
