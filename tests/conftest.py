@@ -82,6 +82,11 @@ TEST_ENV = {
     # The public pages' per-address limit is off: every test client has one
     # address; tests/registry/test_public_register.py turns it on.
     "SIGAP_PUBLIC_RATE_LIMIT": "0",
+    # Servers the tests start run one worker: on a 2-core machine that also
+    # runs Chromium, two cold workers per server made the browser tests'
+    # timings depend on load. Several workers have their own tests
+    # (tests/sigap/test_workers.py sets SIGAP_WORKERS=2).
+    "SIGAP_WORKERS": "1",
 }
 os.environ.update(TEST_ENV)
 for name in ("SIGAP_REDIS_URL", "SIGAP_SMTP_URL", "SIGAP_TRUST_PROXY"):
