@@ -29,6 +29,9 @@ def int_field(value: Any) -> int | None:
 
 
 def date_field(value: Any, name: str, errors: dict[str, str]) -> date | None:
+    """A YYYY-MM-DD field; a bad one is None, noted in ``errors``."""
+    if isinstance(value, date):
+        return value
     text = str(value or "").strip()
     if not text:
         return None

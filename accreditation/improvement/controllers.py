@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from accreditation.improvement import services
 from accreditation.improvement.tables import ActionStatus
-from accreditation.web_forms import MANAGER, STAFF, STAFF_OR_MANAGER, date_field, failed, form_page, int_field
+from accreditation.web import MANAGER, STAFF, STAFF_OR_MANAGER, date_field, failed, form_page, int_field
 from registry import regions
 from registry import services as registry_services
 from registry.access import get_lks, is_staff

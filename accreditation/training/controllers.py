@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from accreditation.training import services
 from accreditation.training.certificate import certificate_pdf
-from accreditation.web_forms import STAFF, STAFF_OR_MANAGER, date_field, failed, form_page, int_field
+from accreditation.web import STAFF, STAFF_OR_MANAGER, date_field, failed, form_page, int_field
 from registry import services as registry_services
 from registry.access import get_lks
 from sigap.bodies import Id
