@@ -6,10 +6,7 @@ for a recommended self-assessment."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import anyio.to_thread
-from fpdf import FPDF
 
 from accreditation.assessments import services
 from accreditation.instruments.services import text_in
@@ -19,20 +16,16 @@ from registry.tables import Lks
 from sigap.audit import Actor
 from sigap.errors import Conflict
 from sigap.i18n import _, choice_label, format_date, to_wib, use_locale
-
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-
+from sigap.pdf import OfficialDocument
 
 def _decimal(value: float | None) -> str:
     """One decimal with the Indonesian decimal comma."""
     return "-" if value is None else f"{value:.1f}".replace(".", ",")
 
 
-class Letter(FPDF):
+class Letter(OfficialDocument):
     def __init__(self) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        super().__init__()
         self.set_margins(22, 16, 20)
         self.set_auto_page_break(True, margin=18)
 
@@ -52,15 +45,7 @@ def _render(a: dict, lks: dict, names: dict[str, str], region_name: str) -> byte
     pdf.set_title(f"Surat Rekomendasi Akreditasi {a['letter_number']}")
     pdf.set_author(f"Dinas Sosial {region_name}")
     pdf.add_page()
-    # Kop surat.
-    pdf.set_font("DejaVu", "B", 13)
-    pdf.cell(0, 6, f"PEMERINTAH {region_name.upper()}", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "B", 15)
-    pdf.cell(0, 7, "DINAS SOSIAL", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_line_width(0.8)
-    pdf.line(22, pdf.get_y() + 2, 190, pdf.get_y() + 2)
-    pdf.set_line_width(0.2)
-    pdf.line(22, pdf.get_y() + 3.2, 190, pdf.get_y() + 3.2)
+    pdf.kop_surat(region_name)
     pdf.ln(9)
     issued = to_wib(a["recommended_at"]).date()
     pdf.set_font("DejaVu", "", 10.5)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import base64
 import io
-from pathlib import Path
 
 import anyio.to_thread
-from fpdf import FPDF
 from PIL import Image
 
 from inspections.findings.services import FINDING_SEVERITY_LABELS, RESPONSIBLE_LABELS
@@ -24,19 +22,17 @@ from registry.labels import KIND_LABELS
 from sigap.audit import Actor
 from sigap.errors import Conflict
 from sigap.i18n import _, choice_label, format_date, format_datetime, use_locale
+from sigap.pdf import OfficialDocument
 from sigap.storage import Storage, StorageError
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 MAX_THUMBNAILS = 24
 THUMB_PX = 360
 THUMB_MM = 42
 
 
-class BeritaAcara(FPDF):
+class BeritaAcara(OfficialDocument):
     def __init__(self) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        super().__init__()
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=18)
 
@@ -59,14 +55,7 @@ class BeritaAcara(FPDF):
 
 
 def _kop(pdf: BeritaAcara, region_name: str) -> None:
-    pdf.set_font("DejaVu", "B", 13)
-    pdf.cell(0, 6, f"PEMERINTAH {region_name.upper()}", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "B", 15)
-    pdf.cell(0, 7, "DINAS SOSIAL", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_line_width(0.8)
-    pdf.line(18, pdf.get_y() + 2, 192, pdf.get_y() + 2)
-    pdf.set_line_width(0.2)
-    pdf.line(18, pdf.get_y() + 3.2, 192, pdf.get_y() + 3.2)
+    pdf.kop_surat(region_name)
     pdf.ln(7)
     pdf.set_font("DejaVu", "B", 13)
     pdf.cell(0, 7, "BERITA ACARA KUNJUNGAN", align="C", new_x="LMARGIN", new_y="NEXT")
