@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "registry.piccolo_app",
         "inspections.piccolo_app",
         "accreditation.piccolo_app",
+        "overview.piccolo_app",
     ]
 )

@@ -9,7 +9,8 @@ from sigap.wiring import DomainPlugin
 def default_plugins() -> list[DomainPlugin]:
     from accreditation.plugin import AccreditationPlugin
     from inspections.plugin import InspectionsPlugin
+    from overview.plugin import OverviewPlugin
     from registry.plugin import RegistryPlugin
     from sigap.plugin import ShellPlugin
 
-    return [ShellPlugin(), RegistryPlugin(), InspectionsPlugin(), AccreditationPlugin()]
+    return [ShellPlugin(), RegistryPlugin(), InspectionsPlugin(), AccreditationPlugin(), OverviewPlugin()]

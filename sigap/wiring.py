@@ -59,6 +59,11 @@ LKS_SEARCH = "sigap.lks_search"
 ENTITY_NAMES = "sigap.entity_names"
 # dict {action: English message id}: the audit log's words for a domain's actions
 ACTION_LABELS = "sigap.action_labels"
+# async (user, now) -> dict | None: a panel on the signed-in home page,
+# ``{"template": ..., "order": int, **context}``, or None when this user
+# should see nothing from that provider. Panels show in ``order``; the home
+# page falls back to the menu's tiles when no provider answers.
+HOME_PANELS = "sigap.home_panels"
 
 # ``configure(subparsers)`` adds a domain's CLI commands to ``sigap``; each
 # sets ``handler`` (taking the parsed args) and ``is_async`` as its defaults.

@@ -20,6 +20,7 @@ from sigap.controllers.common import (
 )
 from sigap.errors import DomainError, Throttled
 from sigap.i18n import normalize_locale
+from sigap.wiring import HOME_PANELS, wiring_of
 from sigap.web import (
     LANG_COOKIE,
     actor_of,
@@ -51,7 +52,10 @@ class AuthPages(Controller):
         user = request.scope.get("user")
         if user is None:
             return Redirect("/login", status_code=303)
-        return page("sigap/home.html")
+        now = utcnow()
+        answers = [await provider(user, now) for provider in wiring_of(request).hook(HOME_PANELS)]
+        panels = sorted((p for p in answers if p), key=lambda p: p.get("order", 100))
+        return page("sigap/home.html", panels=panels)
 
     @get("/login")
     async def login_page(self, request: Request, next_: Annotated[str, QueryParameter(name="next")] = "/") -> Template | Redirect:
