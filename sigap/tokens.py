@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from sigap import audit
 from sigap.audit import Actor
 from sigap.db import write_transaction
-from sigap.errors import NotFound, ValidationError
+from sigap.errors import Forbidden, NotFound, ValidationError
 from sigap.i18n import _
-from sigap.tables import ApiToken, User
+from sigap.tables import ApiToken, Role, User
 
 TOKEN_PREFIX = "sgp_"
 
@@ -35,7 +35,11 @@ def public_token(row: dict) -> dict:
 
 
 async def create_token(actor: Actor, *, name: str, now: datetime, expires_in_days: int | None = None) -> tuple[str, dict]:
-    """A new bearer token for the acting user; the raw value is shown once."""
+    """A new bearer token for the acting user; the raw value is shown once.
+    Tokens are for tablets and other systems of the office: an LKS manager
+    works in the browser and gets none (their account page offers none)."""
+    if actor.role == Role.manager:
+        raise Forbidden(_("API tokens are for Dinsos devices and systems; an LKS account cannot create one."))
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationError(

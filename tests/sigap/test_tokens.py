@@ -161,3 +161,17 @@ def test_a_new_password_or_a_deactivation_ends_the_tokens(client, make_user, cal
     assert len(revoked) == 2 and all(r["revoked_at"] for r in revoked)
     events = call(AuditEvent.select(AuditEvent.action).where(AuditEvent.action == "token.revoke_all").run)
     assert len(events) == 2
+
+
+def test_an_lks_manager_cannot_create_a_token(client, make_user, call):
+    """The account page offers managers no tokens; the API refuses them too."""
+    make_user("pengurus", "manager")
+    login(client, "pengurus")
+    r = client.post("/api/v1/auth/tokens", json={"name": "HP saya"}, headers={"X-CSRFToken": csrf_token(client)})
+    assert r.status_code == 403
+    assert "API" in r.json()["message"]
+    page = client.get("/account")
+    assert "/account/tokens" not in page.text
+    r = form(client, "/account/tokens", {"name": "HP saya"})
+    assert r.status_code == 403
+    assert call(ApiToken.count().run) == 0
