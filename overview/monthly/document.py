@@ -39,25 +39,54 @@ PERIOD_LABELS = {
     "accreditation.not_accredited": N_("LKS not accredited"),
     "accreditation.expired": N_("Accreditations expired"),
 }
-# The dashboard's snapshot figures this report names (``overview.dashboard.services.snapshot``);
-# a figure not named here is shown under its key.
-SNAPSHOT_LABELS: dict[str, str] = {}
-SUB_ROWS = ("issued_new", "issued_renewal", "graded_a", "graded_b", "graded_c")
+# The dashboard's figures the report keeps (``overview.dashboard.services.snapshot``):
+# key, label, and the snapshot paths summed for it.
+SNAPSHOT_FIGURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("total_lks", N_("LKS in the register"), ("total_lks",)),
+    ("registration.registered", N_("Registered (Tanda Daftar in force)"), ("registration.registered",)),
+    ("registration.in_process", N_("Registration in process"),
+     ("registration.applied", "registration.document_check", "registration.field_verification")),
+    ("registration.suspended", N_("Registration suspended"), ("registration.suspended",)),
+    ("registration.expired", N_("Registration expired"), ("registration.expired",)),
+    ("registration.unregistered", N_("Not registered"), ("registration.unregistered",)),
+    ("accreditation.accredited", N_("Accredited"), ("accreditation.accredited",)),
+    ("grades.A", N_("of which grade A"), ("grades.A",)),
+    ("grades.B", N_("of which grade B"), ("grades.B",)),
+    ("grades.C", N_("of which grade C"), ("grades.C",)),
+    ("accreditation.in_process", N_("Accreditation in process"), ("accreditation.in_process",)),
+    ("accreditation.expired", N_("Accreditation expired"), ("accreditation.expired",)),
+    ("accreditation_progress.percent", N_("Registered LKS accredited (%)"), ("accreditation_progress.percent",)),
+    ("accreditation_expiring", N_("Accreditation ending within 6 months"), ("accreditation_expiring",)),
+    ("risk.high", N_("High risk"), ("risk.high",)),
+    ("risk.medium", N_("Medium risk"), ("risk.medium",)),
+    ("open_incidents", N_("Open incidents"), ("open_incidents",)),
+    ("overdue_tasks", N_("Overdue tasks"), ("overdue_tasks",)),
+    ("overdue_findings", N_("Overdue findings"), ("overdue_findings",)),
+    ("alerts.critical", N_("Open alerts, critical"), ("alerts.critical",)),
+    ("alerts.high", N_("Open alerts, high"), ("alerts.high",)),
+)
+SNAPSHOT_LABELS = {key: label for key, label, _paths in SNAPSHOT_FIGURES}
+SUB_ROWS = frozenset({"registrations.issued_new", "registrations.issued_renewal", "accreditation.graded_a",
+                      "accreditation.graded_b", "accreditation.graded_c", "grades.A", "grades.B", "grades.C"})
 
 
-def flatten(snapshot: dict, prefix: str = "") -> list[list]:
-    """The numeric figures of the dashboard's snapshot as ``[key, value]``
-    pairs in its order (``a.b`` for nested ones); lists (tables, series)
-    and texts are the dashboard's, not the report's."""
+def _at(snapshot: dict, path: str):
+    value = snapshot
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def pick(snapshot: dict) -> list[list]:
+    """The report's figures of the dashboard's snapshot as ``[key, value]``
+    pairs, in the report's order (a figure the snapshot lacks is left out)."""
     out: list[list] = []
-    for key, value in snapshot.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int | float):
-            out.append([name, value])
-        elif isinstance(value, dict):
-            out.extend(flatten(value, f"{name}."))
+    for key, _label, paths in SNAPSHOT_FIGURES:
+        values = [_at(snapshot, p) for p in paths]
+        if any(v is not None for v in values):
+            out.append([key, sum(v for v in values if v is not None)])
     return out
 
 
@@ -82,7 +111,7 @@ def sections(figures: dict, previous: dict | None) -> list[dict]:
     prev_snapshot = dict(tuple(p) for p in (previous or {}).get("snapshot", []))
     out = [{
         "key": "snapshot", "title": _(SECTION_TITLES["snapshot"]),
-        "rows": [(_label(k, SNAPSHOT_LABELS), v, prev_snapshot.get(k), change(v, prev_snapshot.get(k)), False)
+        "rows": [(_label(k, SNAPSHOT_LABELS), v, prev_snapshot.get(k), change(v, prev_snapshot.get(k)), k in SUB_ROWS)
                  for k, v in figures.get("snapshot", [])],
     }]
     prev_period = (previous or {}).get("period", {})
@@ -90,7 +119,7 @@ def sections(figures: dict, previous: dict | None) -> list[dict]:
         rows = []
         for key, value in values.items():
             before = prev_period.get(section, {}).get(key)
-            rows.append((_label(f"{section}.{key}", PERIOD_LABELS), value, before, change(value, before), key in SUB_ROWS))
+            rows.append((_label(f"{section}.{key}", PERIOD_LABELS), value, before, change(value, before), f"{section}.{key}" in SUB_ROWS))
         out.append({"key": section, "title": _(SECTION_TITLES.get(section, section)), "rows": rows})
     return out
 

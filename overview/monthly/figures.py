@@ -4,8 +4,9 @@ issued and expired, visits done and overdue, findings and incidents opened and
 closed, accreditation progress. Counts only: no name, description or resident
 ever leaves here.
 
-Each figure is counted from the record of the event, so a month's figures do
-not change when the things they count change later:
+A month under way is counted up to now. Each figure is counted from the
+record of the event, so a month's figures do not change when the things they
+count change later:
 
 - registrations issued: approvals of an application (new or renewal) in the
   month (``registry_status_change``, action ``approve``); expired: the
@@ -93,16 +94,24 @@ class Month:
         return self.next().start
 
 
-def _in(column, month: Month):
-    return (column >= month.start) & (column < month.end)
+@dataclass(frozen=True)
+class Window:
+    """From the month's start to its end, or to ``now`` while it is under way."""
+
+    start: datetime
+    end: datetime
+
+
+def _in(column, window: Window):
+    return (column >= window.start) & (column < window.end)
 
 
 async def _count(table, where) -> int:
     return await table.count().where(where)
 
 
-async def registrations(month: Month) -> dict[str, int]:
-    in_month = _in(StatusChange.at, month)
+async def registrations(window: Window) -> dict[str, int]:
+    in_month = _in(StatusChange.at, window)
     issued = await StatusChange.select(StatusChange.application.kind.as_alias("kind"), Count()).where(
         in_month & (StatusChange.action == "approve")
     ).group_by(StatusChange.application.kind)
@@ -115,8 +124,9 @@ async def registrations(month: Month) -> dict[str, int]:
     }
 
 
-async def visits(month: Month, as_of: datetime) -> dict[str, int]:
-    done = await _count(Task, (Task.status == TaskStatus.done.value) & _in(Task.done_at, month))
+async def visits(window: Window) -> dict[str, int]:
+    done = await _count(Task, (Task.status == TaskStatus.done.value) & _in(Task.done_at, window))
+    as_of = window.end
     # To do at ``as_of``: still open now, or done only afterwards.
     to_do = Task.status.is_in(list(ACTIVE_STATUSES)) | ((Task.status == TaskStatus.done.value) & (Task.done_at >= as_of))
     past_due = (Task.due_at.is_not_null() & (Task.due_at < as_of)) | (
@@ -126,24 +136,24 @@ async def visits(month: Month, as_of: datetime) -> dict[str, int]:
     return {"done": done, "overdue": overdue}
 
 
-async def findings(month: Month) -> dict[str, int]:
+async def findings(window: Window) -> dict[str, int]:
     return {
-        "opened": await _count(Finding, _in(Finding.created_at, month)),
-        "closed": await _count(Finding, _in(Finding.closed_at, month)),
+        "opened": await _count(Finding, _in(Finding.created_at, window)),
+        "closed": await _count(Finding, _in(Finding.closed_at, window)),
     }
 
 
-async def incidents(month: Month) -> dict[str, int]:
+async def incidents(window: Window) -> dict[str, int]:
     return {
-        "opened": await _count(Incident, _in(Incident.recorded_at, month)),
-        "closed": await _count(Incident, _in(Incident.closed_at, month)),
+        "opened": await _count(Incident, _in(Incident.recorded_at, window)),
+        "closed": await _count(Incident, _in(Incident.closed_at, window)),
     }
 
 
-async def accreditation(month: Month) -> dict[str, int]:
+async def accreditation(window: Window) -> dict[str, int]:
     rows = await StageChange.select(
         StageChange.to_stage, StageChange.from_stage, StageChange.cycle.grade.as_alias("grade"), Count()
-    ).where(_in(StageChange.at, month)).group_by(StageChange.to_stage, StageChange.from_stage, StageChange.cycle.grade)
+    ).where(_in(StageChange.at, window)).group_by(StageChange.to_stage, StageChange.from_stage, StageChange.cycle.grade)
 
     def total(match) -> int:
         return sum(r["count"] for r in rows if match(r))
@@ -164,13 +174,13 @@ async def accreditation(month: Month) -> dict[str, int]:
 async def period_counts(month: Month, *, now: datetime) -> dict[str, dict[str, int]]:
     """Every period figure of ``month``; overdue visits as of the month's
     end, or ``now`` while the month is under way."""
-    as_of = min(now, month.end)
+    window = Window(month.start, min(now, month.end))
     return {
-        "registrations": await registrations(month),
-        "visits": await visits(month, as_of),
-        "findings": await findings(month),
-        "incidents": await incidents(month),
-        "accreditation": await accreditation(month),
+        "registrations": await registrations(window),
+        "visits": await visits(window),
+        "findings": await findings(window),
+        "incidents": await incidents(window),
+        "accreditation": await accreditation(window),
     }
 
 

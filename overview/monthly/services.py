@@ -113,7 +113,7 @@ async def compute(month: Month, *, now: datetime, snapshot: SnapshotFn, kept: di
     if kept and kept.get("final"):
         taken, at = kept["snapshot"], kept["snapshot_at"]
     else:
-        taken, at = document.flatten(await snapshot(now)), now.isoformat()
+        taken, at = document.pick(await snapshot(now)), now.isoformat()
     return {
         "month": str(month),
         "month_end": month.end.isoformat(),
