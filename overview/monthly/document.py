@@ -167,27 +167,28 @@ class ReportPdf(OfficialDocument):
         self.set_text_color(0, 0, 0)
 
 
-WIDTHS = (94, 25, 25, 26)
+WIDTHS = (83, 30, 30, 27)
+ROW_MM = 6.2
 
 
 def _pdf_section(pdf: ReportPdf, number: int, section: dict, month_label: str, previous_label: str) -> None:
-    if pdf.will_page_break(7 * (len(section["rows"]) + 2) + 4):
+    if pdf.will_page_break(ROW_MM * (len(section["rows"]) + 2) + 4):
         pdf.add_page()
     pdf.set_font("DejaVu", "B", 11)
     pdf.cell(0, 8, f"{number}. {section['title']}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "B", 9)
+    pdf.set_font("DejaVu", "B", 8.5)
     pdf.set_fill_color(230, 236, 241)
     for width, text, align in zip(WIDTHS, (_("Item"), month_label, previous_label, _("Change")), "LRRR", strict=True):
-        pdf.cell(width, 7, text, border=1, align=align, fill=True)
-    pdf.ln(7)
+        pdf.cell(width, ROW_MM + 0.6, text, border=1, align=align, fill=True)
+    pdf.ln(ROW_MM + 0.6)
     pdf.set_font("DejaVu", "", 9.5)
     if not section["rows"]:
-        pdf.cell(sum(WIDTHS), 7, _("No figures."), border=1, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(sum(WIDTHS), ROW_MM, _("No figures."), border=1, new_x="LMARGIN", new_y="NEXT")
     for label, value, before, delta, sub in section["rows"]:
-        pdf.cell(WIDTHS[0], 7, ("      " if sub else "") + label, border=1)
-        pdf.cell(WIDTHS[1], 7, _fmt(value), border=1, align="R")
-        pdf.cell(WIDTHS[2], 7, _fmt(before), border=1, align="R")
-        pdf.cell(WIDTHS[3], 7, delta, border=1, align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(WIDTHS[0], ROW_MM, ("      " if sub else "") + label, border=1)
+        pdf.cell(WIDTHS[1], ROW_MM, _fmt(value), border=1, align="R")
+        pdf.cell(WIDTHS[2], ROW_MM, _fmt(before), border=1, align="R")
+        pdf.cell(WIDTHS[3], ROW_MM, delta, border=1, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
 

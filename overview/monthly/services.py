@@ -37,6 +37,7 @@ KINDS = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-offic
 LIST_COLUMNS = (
     MonthlyReport.id, MonthlyReport.month, MonthlyReport.version, MonthlyReport.final, MonthlyReport.pdf_size,
     MonthlyReport.xlsx_size, MonthlyReport.built_at, MonthlyReport.built_by_name,
+    MonthlyReport.built_by.full_name.as_alias("built_by_full_name"),
 )
 
 
