@@ -6,13 +6,14 @@ English message ids, the documents come out in Indonesian. Counts only."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sigap.i18n import N_, _, format_date, format_datetime
 from sigap.pdf import OfficialDocument
 
 SECTION_TITLES = {
     "snapshot": N_("Situation at the end of the month"),
+    "snapshot_later": N_("Situation when the report was made"),
     "registrations": N_("Registration (Tanda Daftar LKS)"),
     "visits": N_("Monitoring visits"),
     "findings": N_("Findings of visits"),
@@ -110,7 +111,7 @@ def sections(figures: dict, previous: dict | None) -> list[dict]:
     previous month, change, indented)."""
     prev_snapshot = dict(tuple(p) for p in (previous or {}).get("snapshot", []))
     out = [{
-        "key": "snapshot", "title": _(SECTION_TITLES["snapshot"]),
+        "key": "snapshot", "title": _(SECTION_TITLES["snapshot" if _at_month_end(figures) else "snapshot_later"]),
         "rows": [(_label(k, SNAPSHOT_LABELS), v, prev_snapshot.get(k), change(v, prev_snapshot.get(k)), k in SUB_ROWS)
                  for k, v in figures.get("snapshot", [])],
     }]
@@ -126,7 +127,14 @@ def sections(figures: dict, previous: dict | None) -> list[dict]:
 
 def month_title(month: str) -> str:
     year, number = month.split("-")
-    return format_date(datetime(int(year), int(number), 1), "MMMM yyyy")
+    return format_date(date(int(year), int(number), 1), "MMMM yyyy")
+
+
+def _at_month_end(figures: dict) -> bool:
+    """The situation figures were taken at the month's end (within a day after it)."""
+    taken = datetime.fromisoformat(figures["snapshot_at"])
+    end = datetime.fromisoformat(figures["month_end"])
+    return end <= taken <= end + timedelta(days=1)
 
 
 def as_of_text(figures: dict) -> str:
@@ -137,7 +145,7 @@ def as_of_text(figures: dict) -> str:
     end = datetime.fromisoformat(figures["month_end"])
     if taken < end:
         return _("Month under way: figures as of %(time)s", time=format_datetime(taken))
-    if taken - end <= timedelta(days=1):
+    if _at_month_end(figures):
         return _("Situation at the end of %(month)s", month=month_title(figures["month"]))
     return _("Situation figures as of %(time)s (the report was made after the month ended)", time=format_datetime(taken))
 

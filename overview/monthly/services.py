@@ -24,12 +24,14 @@ from overview.monthly import document
 from overview.monthly.figures import Month, period_counts
 from overview.monthly.tables import MonthlyReport, MonthlySubscription
 from registry.access import is_staff
+from registry.documents import StorageUnavailable
 from registry.regions import region_names
 from sigap import audit
 from sigap.audit import Actor
 from sigap.db import write_transaction
 from sigap.errors import Forbidden, NotFound, ValidationError
 from sigap.i18n import _, use_locale
+from sigap.storage import ObjectNotFound, StorageError
 from sigap.tables import User
 
 SnapshotFn = Callable[[datetime], Awaitable[dict]]
@@ -99,7 +101,12 @@ async def open_file(actor: Actor, month: str, kind: str, *, storage: Any) -> tup
     if kind not in KINDS:
         raise NotFound(_("There is no report for this month."))
     row = await get_report(actor, month)
-    reader = await storage.open(row[f"{kind}_key"])
+    try:
+        reader = await storage.open(row[f"{kind}_key"])
+    except ObjectNotFound as exc:
+        raise NotFound(_("The file of this report is missing from storage: make the report again.")) from exc
+    except StorageError as exc:
+        raise StorageUnavailable(_("Document storage is unavailable right now. Please try again later.")) from exc
     return row, reader, f"laporan-bulanan-{row['month']}.{kind}"
 
 
@@ -166,7 +173,10 @@ async def build(
     with use_locale("id"):  # an official document: Indonesian
         pdf = await anyio.to_thread.run_sync(document.render_pdf, figures, previous, region_name)
         xlsx = await anyio.to_thread.run_sync(document.render_xlsx, figures, previous, region_name)
-    keys = await _store(storage, month, {"pdf": pdf, "xlsx": xlsx})
+    try:
+        keys = await _store(storage, month, {"pdf": pdf, "xlsx": xlsx})
+    except StorageError as exc:
+        raise StorageUnavailable(_("Document storage is unavailable right now. Please try again later.")) from exc
     values = {
         MonthlyReport.figures: figures, MonthlyReport.final: figures["final"], MonthlyReport.pdf_key: keys["pdf"],
         MonthlyReport.pdf_size: len(pdf), MonthlyReport.xlsx_key: keys["xlsx"], MonthlyReport.xlsx_size: len(xlsx),

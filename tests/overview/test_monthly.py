@@ -215,7 +215,8 @@ def test_a_month_under_way_is_replaced_by_the_job(call, app, october):
     assert not row["final"]
     report = call(services.get_report, STAFF, "2026-10")
     assert report["figures"]["period"]["registrations"]["issued"] == 2  # the 31st's not yet
-    assert "Bulan berjalan" in pdf_text(_read(call, storage, report["pdf_key"]))
+    text = pdf_text(_read(call, storage, report["pdf_key"]))
+    assert "Bulan berjalan: angka per 20 Okt 2026, 10.00 WIB" in text and "Keadaan saat laporan dibuat" in text
     row, built = call(services.build, Actor.system("scheduler"), OCTOBER, now=JOB_TIME, storage=storage, region="36.71",
                       replace=False)
     assert built and row["final"] and row["version"] == 2

@@ -60,6 +60,12 @@ def test_make_now_download_and_subscribe(client, call, as_role):
     for path in ("/reports/monthly/2026-09/pdf", "/reports/monthly/2026-10/docx", "/reports/monthly/99999999999999999999/pdf"):
         assert client.get(path).status_code == 404, path
 
+    # A file gone from storage: a clear 404, not a broken download.
+    row = call(MonthlyReport.select(MonthlyReport.pdf_key).first().run)
+    call(client.app.state.storage.delete, row["pdf_key"])
+    missing = client.get("/reports/monthly/2026-10/pdf")
+    assert missing.status_code == 404 and "buat laporannya lagi" in missing.text
+
     # Made again: replaced, version 2.
     assert form(client, "/reports/monthly", {"month": "2026-10"}).status_code == 303
     assert "versi 2" in client.get("/reports/monthly").text
@@ -120,3 +126,13 @@ def test_list_queries_do_not_grow_with_reports(client, call, make_user, count_qu
     assert response.status_code == 200 and response.text.count("/reports/monthly/2025-") >= 24
     many = len(count_queries)
     assert many == few <= 8, f"{path}: {few} statements with 1 report, {many} with 12:\n" + "\n".join(count_queries.statements)
+
+
+def test_one_report_and_its_download_are_bounded(client, call, as_role, count_queries):
+    as_role("staff")
+    assert form(client, "/reports/monthly", {"month": "2026-10"}).status_code == 303
+    for path in ("/api/v1/reports/monthly/2026-10", "/reports/monthly/2026-10/pdf", "/reports/monthly/2026-10/xlsx"):
+        client.get(path)
+        count_queries.reset()
+        assert client.get(path).status_code == 200, path
+        assert len(count_queries) <= 3, f"{path}:\n" + "\n".join(count_queries.statements)
