@@ -95,7 +95,15 @@ def test_job_twice_and_at_once_keeps_one_report_and_mails_once(call, app, smtp, 
     keys = {r["unique_key"] for r in call(Notification.select(Notification.unique_key).run)}
     assert keys == {f"monthly:2027-01:{people[k]['id']}" for k in ("kepala", "staf_en")}
 
-    # February's report on 1 March goes to the late subscriber too.
-    march = call(jobs.monthly_report, now=wib(2027, 3, 1, 1, 30), settings=settings)
-    assert (march.month, march.built, march.queued) == ("2027-02", True, 3)
+    # February's report on 1 March, by two runs at once: one report, one mail each, the late subscriber too.
+    before = set(call(storage.keys, "overview/monthly/2027-02/"))
+
+    async def together():
+        return await asyncio.gather(*(jobs.monthly_report(now=wib(2027, 3, 1, 1, 30), settings=settings) for _ in range(2)))
+
+    runs = call(together)
+    assert sorted(r.built for r in runs) == [False, True] and sum(r.queued for r in runs) == 3
+    row = call(MonthlyReport.select().where(MonthlyReport.month == "2027-02").first().run)
+    assert call(MonthlyReport.count().where(MonthlyReport.month == "2027-02").run) == 1 and row["version"] == 1
+    assert set(call(storage.keys, "overview/monthly/2027-02/")) - before == {row["pdf_key"], row["xlsx_key"]}
     assert len(smtp.to("terlambat@dinsos.example")) == 1 and len(smtp.messages) == 5
