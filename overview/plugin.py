@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from overview.monthly import audit_names as monthly_audit
 from overview.monthly import jobs as monthly_jobs
 from overview.monthly.document import month_title
 from registry.access import STAFF_ROLES
 from sigap.i18n import N_
-from sigap.wiring import DomainPlugin, Wiring
+from sigap.wiring import ACTION_LABELS, ENTITY_NAMES, DomainPlugin, Wiring
 
 
 class OverviewPlugin(DomainPlugin):
@@ -20,6 +21,8 @@ class OverviewPlugin(DomainPlugin):
         wiring.add_template_globals(monthly_report_month=month_title)
         # Last month's report on the 1st, 01:30 WIB (after the expiry jobs of 00:05 and 00:10).
         wiring.add_job("monthly-report", monthly_jobs.monthly_report, day=1, hour=1, minute=30)
+        wiring.contribute(ENTITY_NAMES, monthly_audit.NAMER)
+        wiring.contribute(ACTION_LABELS, monthly_audit.ACTION_LABELS)
 
     def route_handlers(self) -> list[Any]:
         from overview.monthly.controllers import route_handlers as monthly_handlers

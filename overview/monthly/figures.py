@@ -21,9 +21,8 @@ count change later:
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from piccolo.query.functions.aggregate import Count
 
@@ -70,14 +69,6 @@ class Month:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, self.month, 1)
-
-    @property
-    def last_day(self) -> date:
-        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
     def previous(self) -> Month:
         return Month(self.year - 1, 12) if self.month == 1 else Month(self.year, self.month - 1)

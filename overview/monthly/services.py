@@ -134,7 +134,8 @@ async def compute(month: Month, *, now: datetime, snapshot: SnapshotFn, kept: di
 
 
 async def _previous_figures(month: Month) -> dict | None:
-    row = await MonthlyReport.select(MonthlyReport.figures).where(MonthlyReport.month == str(month.previous())).first().output(load_json=True)
+    row = await MonthlyReport.select(MonthlyReport.figures).where(
+        MonthlyReport.month == str(month.previous())).first().output(load_json=True)
     return row["figures"] if row else None
 
 
@@ -163,8 +164,9 @@ async def build(
     before the month ended (then the month-end one replaces it)."""
     if actor.role is not None:
         _staff(actor)
-    existing = await MonthlyReport.select(*LIST_COLUMNS, MonthlyReport.pdf_key, MonthlyReport.xlsx_key, MonthlyReport.figures).where(
-        MonthlyReport.month == str(month)).first().output(load_json=True)
+    existing = await MonthlyReport.select(
+        *LIST_COLUMNS, MonthlyReport.pdf_key, MonthlyReport.xlsx_key, MonthlyReport.figures,
+    ).where(MonthlyReport.month == str(month)).first().output(load_json=True)
     if existing is not None and not replace and (existing["final"] or now < month.end):
         return existing, False
     figures = await compute(month, now=now, snapshot=snapshot, kept=existing["figures"] if existing else None)
@@ -184,8 +186,9 @@ async def build(
     }
     async with write_transaction():
         if existing is None:
-            done = await MonthlyReport.insert(MonthlyReport(month=str(month), version=1, **{c._meta.name: v for c, v in values.items()})
-                                              ).on_conflict(target=MonthlyReport.month, action="DO NOTHING").returning(MonthlyReport.id)
+            new = MonthlyReport(month=str(month), version=1, **{c._meta.name: v for c, v in values.items()})
+            done = await MonthlyReport.insert(new).on_conflict(
+                target=MonthlyReport.month, action="DO NOTHING").returning(MonthlyReport.id)
         else:
             done = await MonthlyReport.update({**values, MonthlyReport.version: existing["version"] + 1}).where(
                 (MonthlyReport.id == existing["id"]) & (MonthlyReport.version == existing["version"])

@@ -136,3 +136,11 @@ def test_one_report_and_its_download_are_bounded(client, call, as_role, count_qu
         count_queries.reset()
         assert client.get(path).status_code == 200, path
         assert len(count_queries) <= 3, f"{path}:\n" + "\n".join(count_queries.statements)
+
+
+def test_the_audit_log_names_what_was_made(client, as_role):
+    as_role("admin", email="admin@dinsos.example")
+    assert form(client, "/reports/monthly", {"month": "2026-10"}).status_code == 303
+    assert form(client, "/reports/monthly/subscription", {"subscribed": "1"}).status_code == 303
+    log = client.get("/admin/audit").text
+    assert "Membuat laporan bulanan" in log and "Oktober 2026" in log and "Berlangganan laporan bulanan" in log
