@@ -71,6 +71,25 @@ SUB_ROWS = frozenset({"registrations.issued_new", "registrations.issued_renewal"
                       "accreditation.graded_b", "accreditation.graded_c", "grades.A", "grades.B", "grades.C"})
 
 
+# The per-kecamatan table of the snapshot: column, header.
+KECAMATAN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("lks", N_("LKS")),
+    ("registered", N_("Registered")),
+    ("expired", N_("Expired")),
+    ("accredited", N_("Accredited")),
+    ("high_risk", N_("High risk")),
+    ("open_incidents", N_("Open incidents")),
+    ("overdue_tasks", N_("Overdue tasks")),
+)
+
+
+def pick_kecamatan(snapshot: dict) -> list[dict]:
+    """The snapshot's per-kecamatan counts (names of places and numbers only)."""
+    rows = snapshot.get("by_kecamatan") or []
+    return [{"name": str(r.get("name") or r.get("code") or ""),
+             **{k: int(r.get(k) or 0) for k, _label in KECAMATAN_COLUMNS}} for r in rows if isinstance(r, dict)]
+
+
 def _at(snapshot: dict, path: str):
     value = snapshot
     for part in path.split("."):
@@ -200,6 +219,43 @@ def _pdf_section(pdf: ReportPdf, number: int, section: dict, month_label: str, p
     pdf.ln(3)
 
 
+KECAMATAN_WIDTHS = (30, 20, 20, 20, 20, 20, 20, 20)
+
+
+def _pdf_kecamatan(pdf: ReportPdf, number: int, rows: list[dict]) -> None:
+    if pdf.will_page_break(ROW_MM * 4 + 12):
+        pdf.add_page()
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(0, 8, f"{number}. {_('Per kecamatan')}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 7)
+    pdf.set_fill_color(230, 236, 241)
+    headers = [_("Kecamatan"), *(_(label) for _key, label in KECAMATAN_COLUMNS)]
+    top, x, margin = pdf.get_y(), pdf.l_margin, pdf.c_margin
+    pdf.c_margin = 0.6  # narrow columns: every header word on one line
+    for width, text in zip(KECAMATAN_WIDTHS, headers, strict=True):
+        pdf.rect(x, top, width, 8.4, style="DF")  # two lines high: "Insiden terbuka" needs them
+        pdf.set_xy(x, top + 0.3)
+        pdf.multi_cell(width, 3.9, text, align="L" if x == pdf.l_margin else "R", new_x="RIGHT", new_y="TOP")
+        x += width
+    pdf.c_margin = margin
+    pdf.set_xy(pdf.l_margin, top + 8.4)
+    pdf.set_font("DejaVu", "", 9)
+    totals = dict.fromkeys((k for k, _label in KECAMATAN_COLUMNS), 0)
+    for row in rows:
+        if pdf.will_page_break(ROW_MM):
+            pdf.add_page()
+        pdf.cell(KECAMATAN_WIDTHS[0], ROW_MM, row["name"], border=1)
+        for width, (key, _label) in zip(KECAMATAN_WIDTHS[1:], KECAMATAN_COLUMNS, strict=True):
+            totals[key] += row[key]
+            pdf.cell(width, ROW_MM, _fmt(row[key]), border=1, align="R")
+        pdf.ln(ROW_MM)
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.cell(KECAMATAN_WIDTHS[0], ROW_MM, _("Total"), border=1)
+    for width, (key, _label) in zip(KECAMATAN_WIDTHS[1:], KECAMATAN_COLUMNS, strict=True):
+        pdf.cell(width, ROW_MM, _fmt(totals[key]), border=1, align="R")
+    pdf.ln(ROW_MM + 3)
+
+
 def render_pdf(figures: dict, previous: dict | None, region_name: str) -> bytes:
     month = figures["month"]
     built = datetime.fromisoformat(figures["built_at"])
@@ -222,8 +278,11 @@ def render_pdf(figures: dict, previous: dict | None, region_name: str) -> bytes:
     pdf.ln(4)
     prev_month = previous["month"] if previous else None
     previous_label = month_title(prev_month) if prev_month else _("Previous month")
-    for number, section in enumerate(sections(figures, previous), start=1):
+    numbered = list(enumerate(sections(figures, previous), start=1))
+    for number, section in numbered:
         _pdf_section(pdf, number, section, month_title(month), previous_label)
+    if figures.get("by_kecamatan"):
+        _pdf_kecamatan(pdf, len(numbered) + 1, figures["by_kecamatan"])
     pdf.set_font("DejaVu", "", 8.5)
     notes = [_("Figures of a month count what happened in it (WIB); the situation figures are taken when the report is made.")]
     if previous is None:
@@ -280,6 +339,14 @@ def render_xlsx(figures: dict, previous: dict | None, region_name: str) -> bytes
     summary.column_dimensions["A"].width = 48
     for col in "BCD":
         summary.column_dimensions[col].width = 16
+    if figures.get("by_kecamatan"):
+        places = book.create_sheet(_("Per kecamatan")[:31])
+        places.append([_("Kecamatan"), *(_(label) for _key, label in KECAMATAN_COLUMNS)])
+        for cell in places[1]:
+            cell.font = Font(bold=True)
+        for row in figures["by_kecamatan"]:
+            places.append([_clean(row["name"]), *(row[key] for key, _label in KECAMATAN_COLUMNS)])
+        places.column_dimensions["A"].width = 28
     summary["B2"].alignment = Alignment(horizontal="left")
     out = io.BytesIO()
     book.save(out)

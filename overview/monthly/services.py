@@ -119,9 +119,10 @@ async def compute(month: Month, *, now: datetime, snapshot: SnapshotFn, kept: di
     month-end snapshot already kept (``kept``: the figures of a final report)
     is kept: building a past month again cannot give it later figures."""
     if kept and kept.get("final"):
-        taken, at = kept["snapshot"], kept["snapshot_at"]
+        taken, at, places = kept["snapshot"], kept["snapshot_at"], kept.get("by_kecamatan", [])
     else:
-        taken, at = document.pick(await snapshot(now)), now.isoformat()
+        raw = await snapshot(now)
+        taken, at, places = document.pick(raw), now.isoformat(), document.pick_kecamatan(raw)
     return {
         "month": str(month),
         "month_end": month.end.isoformat(),
@@ -129,6 +130,7 @@ async def compute(month: Month, *, now: datetime, snapshot: SnapshotFn, kept: di
         "final": now >= month.end,
         "snapshot": taken,
         "snapshot_at": at,
+        "by_kecamatan": places,
         "period": await period_counts(month, now=now),
     }
 

@@ -165,9 +165,19 @@ def test_october_figures_equal_the_prepared_counts(call, app, october):
     book = load_workbook(io.BytesIO(_read(call, storage, report["xlsx_key"])))
     assert book.sheetnames[0] == "Ringkasan" and "Kunjungan pemantauan" in book.sheetnames
     visits = book["Kunjungan pemantauan"]
-    assert [c.value for c in visits[1]] == ["Uraian", "Oktober 2026", "Bulan sebelumnya", "Perubahan"]
+    assert [c.value for c in visits[1]] == ["Uraian", "Oktober 2026", "Bulan lalu", "Perubahan"]
     assert [[c.value for c in r] for r in visits.iter_rows(min_row=2)] == [
         ["Kunjungan dilakukan", 2, None, None], ["Kunjungan terlambat pada akhir bulan", 6, None, None]]
+    # Per kecamatan: the dashboard's table, names of places and numbers only (the three LKS are in Pinang).
+    places = book["Per kecamatan"]
+    assert [c.value for c in places[1]] == ["Kecamatan", "LKS", "Terdaftar", "Kedaluwarsa", "Terakreditasi", "Risiko tinggi",
+                                            "Insiden terbuka", "Tugas terlambat"]
+    by_name = {r[0].value: [c.value for c in r[1:]] for r in places.iter_rows(min_row=2)}
+    dashboard = {r["name"]: r for r in call(snapshot, JOB_TIME)["by_kecamatan"]}
+    assert set(by_name) == set(dashboard) and by_name["Pinang"][:3] == [3, 2, 1]
+    assert all(v == [dashboard[n][k] for k in ("lks", "registered", "expired", "accredited", "high_risk", "open_incidents",
+                                                "overdue_tasks")] for n, v in by_name.items())
+    assert "Per kecamatan" in text and "Pinang" in text
     cells = [str(c.value) for ws in book for r in ws.iter_rows() for c in r if c.value is not None]
     assert not any(SECRET in c or "LKSA Bulanan" in c for c in cells)
 
@@ -200,6 +210,7 @@ def test_building_again_replaces_and_keeps_the_month_end_situation(call, app, oc
     after = call(services.get_report, STAFF, "2026-10")
     assert built and second["version"] == 2 and call(MonthlyReport.count().run) == 1
     assert after["figures"]["snapshot"] == before["figures"]["snapshot"]
+    assert after["figures"]["by_kecamatan"] == before["figures"]["by_kecamatan"]
     assert after["figures"]["period"] == october["period"]
     keys = set(call(storage.keys, "overview/monthly/2026-10/"))
     assert {after["pdf_key"], after["xlsx_key"]} <= keys  # the new files in, the old ones gone
