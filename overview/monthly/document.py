@@ -275,7 +275,16 @@ def render_pdf(figures: dict, previous: dict | None, region_name: str) -> bytes:
     pdf.cell(0, 7, month_title(month), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 9.5)
     pdf.cell(0, 6, as_of_text(figures), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    pdf.ln(1)
+    pdf.set_font("DejaVu", "", 8)
+    notes = [_("Figures of a month count what happened in it (WIB); the situation figures are taken when the report is made.")]
+    if previous is None:
+        notes.append(_("There is no kept report of the previous month: the change cannot be shown."))
+    notes.append(_("This report holds numbers only: no names of children, victims or reporters, and no account of any incident."))
+    pdf.set_text_color(70, 70, 70)
+    pdf.multi_cell(0, 4.4, "\n".join(notes), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(3)
     prev_month = previous["month"] if previous else None
     previous_label = month_title(prev_month) if prev_month else _("Previous month")
     numbered = list(enumerate(sections(figures, previous), start=1))
@@ -283,12 +292,6 @@ def render_pdf(figures: dict, previous: dict | None, region_name: str) -> bytes:
         _pdf_section(pdf, number, section, month_title(month), previous_label)
     if figures.get("by_kecamatan"):
         _pdf_kecamatan(pdf, len(numbered) + 1, figures["by_kecamatan"])
-    pdf.set_font("DejaVu", "", 8.5)
-    notes = [_("Figures of a month count what happened in it (WIB); the situation figures are taken when the report is made.")]
-    if previous is None:
-        notes.append(_("There is no kept report of the previous month: the change cannot be shown."))
-    notes.append(_("This report holds numbers only: no names of children, victims or reporters, and no account of any incident."))
-    pdf.multi_cell(0, 4.8, "\n".join(notes), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
