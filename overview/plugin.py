@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sigap.wiring import DomainPlugin, Wiring
+from overview.dashboard.panel import home_panel
+from sigap.wiring import HOME_PANELS, DomainPlugin, Wiring
 
 
 class OverviewPlugin(DomainPlugin):
     name = "overview"
 
     def wire(self, wiring: Wiring) -> None:
-        pass
+        wiring.contribute(HOME_PANELS, home_panel)
 
     def route_handlers(self) -> list[Any]:
-        return []
+        from overview.dashboard.controllers import route_handlers as dashboard
+
+        return [*dashboard]

@@ -35,7 +35,7 @@ from inspections.alerts.tables import Alert
 from inspections.findings.services import UNRESOLVED
 from inspections.findings.tables import Finding
 from inspections.incidents.tables import Incident, IncidentCategory, Severity
-from inspections.planning.services import ACTIVE_STATUSES
+from inspections.planning.services import overdue_condition
 from inspections.planning.tables import Task
 from inspections.visits.tables import Visit
 from registry import regions
@@ -166,9 +166,7 @@ async def snapshot(now: datetime, *, kecamatan: str | None = None) -> dict:
     year_start = date(today.year - (YEARS - 1), 1, 1)
     horizon = today + timedelta(days=EXPIRING_DAYS)
 
-    overdue_task = Task.status.is_in(list(ACTIVE_STATUSES)) & (
-        (Task.due_at.is_not_null() & (Task.due_at < now)) | (Task.due_at.is_null() & (Task.due_on < today))
-    )
+    overdue_task = overdue_condition(now)
     sql, args = _lks_sql(kecamatan)
     stage_q = Cycle.select(Cycle.stage, Count(alias="n")).where(Cycle.latest_key.is_not_null()).group_by(Cycle.stage)
     expiring_q = Cycle.count().where(
