@@ -35,7 +35,7 @@ from inspections.alerts.tables import Alert
 from inspections.findings.services import UNRESOLVED
 from inspections.findings.tables import Finding
 from inspections.incidents.tables import Incident, IncidentCategory, Severity
-from inspections.planning.services import ACTIVE_STATUSES
+from inspections.planning.services import overdue_condition
 from inspections.planning.tables import Task
 from inspections.visits.tables import Visit
 from registry import regions
@@ -69,31 +69,44 @@ def wib_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=WIB)
 
 
-def _case(condition: str) -> str:
-    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+_LKS_GROUPS = ("kecamatan_code", "registration_status", "accreditation_status", "accreditation_grade", "risk_level")
 
 
 def _lks_sql(kecamatan: str | None) -> tuple[str, list]:
-    """One row per kecamatan: the LKS counts every figure of the register needs."""
-    cols = ["kecamatan_code AS code", "COUNT(*) AS lks"]
-    # The values are the enums' own (code, not input).
-    for s in RegistrationStatus:
-        cols.append(_case("registration_status = '%s'" % s.value) + f" AS reg_{s.value}")
-    for a in AccreditationStatus:
-        cols.append(_case("accreditation_status = '%s'" % a.value) + f" AS acc_{a.value}")
-    for g in GRADES:
-        cols.append(_case("accreditation_status = 'accredited' AND accreditation_grade = '%s'" % g) + f" AS grade_{g.lower()}")
-    for r in RiskLevel:
-        cols.append(_case("risk_level = '%s'" % r.value) + f" AS risk_{r.value}")
-    cols.append(_case("risk_level IS NULL") + " AS risk_none")
-    registered = ", ".join("'%s'" % s for s in sorted(REGISTERED))
-    cols.append(_case("registration_status IN (%s) AND accreditation_status = 'accredited'" % registered) + " AS registered_accredited")
-    sql = f"SELECT {', '.join(cols)} FROM registry_lks"
+    """LKS counted per combination of the fields the register figures
+    need, in the order of the registry_lks_overview index (a covering scan,
+    no sort); a few hundred rows, summed up in :func:`_lks_counts`."""
+    columns = ", ".join(_LKS_GROUPS)
+    sql = f"SELECT {columns}, COUNT(*) AS n FROM registry_lks"
     args: list = []
     if kecamatan:
         sql += " WHERE kecamatan_code = {}"
         args.append(kecamatan)
-    return sql + " GROUP BY kecamatan_code", args
+    return sql + f" GROUP BY {columns}", args
+
+
+def _lks_counts(groups: list[dict]) -> dict[str, dict[str, int]]:
+    """Per kecamatan code: ``lks``, ``reg_<status>``, ``acc_<status>``,
+    ``grade_<g>`` (accredited only), ``risk_<level>``/``risk_none`` and
+    ``registered_accredited``."""
+    out: dict[str, dict[str, int]] = {}
+    for g in groups:
+        n = int(g["n"])
+        row = out.setdefault(g["kecamatan_code"], {})
+
+        def add(key: str) -> None:
+            row[key] = row.get(key, 0) + n
+
+        add("lks")
+        add(f"reg_{g['registration_status']}")
+        add(f"acc_{g['accreditation_status']}")
+        if g["accreditation_status"] == AccreditationStatus.accredited.value:
+            if g["accreditation_grade"] in GRADES:
+                add(f"grade_{g['accreditation_grade']}")
+            if g["registration_status"] in REGISTERED:
+                add("registered_accredited")
+        add(f"risk_{g['risk_level'] or 'none'}")
+    return out
 
 
 def _by_kecamatan(query, column, kecamatan: str | None):
@@ -166,9 +179,7 @@ async def snapshot(now: datetime, *, kecamatan: str | None = None) -> dict:
     year_start = date(today.year - (YEARS - 1), 1, 1)
     horizon = today + timedelta(days=EXPIRING_DAYS)
 
-    overdue_task = Task.status.is_in(list(ACTIVE_STATUSES)) & (
-        (Task.due_at.is_not_null() & (Task.due_at < now)) | (Task.due_at.is_null() & (Task.due_on < today))
-    )
+    overdue_task = overdue_condition(now)
     sql, args = _lks_sql(kecamatan)
     stage_q = Cycle.select(Cycle.stage, Count(alias="n")).where(Cycle.latest_key.is_not_null()).group_by(Cycle.stage)
     expiring_q = Cycle.count().where(
@@ -187,7 +198,7 @@ async def snapshot(now: datetime, *, kecamatan: str | None = None) -> dict:
         lks_rows, incident_rows, task_rows, finding_rows, stage_rows, expiring, alert_rows, visits,
         issued, ending, incident_years, districts,
     ) = await asyncio.gather(
-        Lks.raw(sql, *args).run(),
+        Lks.raw(sql, *args).run(),  # groups
         _by_kecamatan(
             Incident.select(Incident.lks.kecamatan_code.as_alias("code"), Count(alias="n")).where(Incident.status == "open"),
             Incident.lks.kecamatan_code, kecamatan,
@@ -212,8 +223,10 @@ async def snapshot(now: datetime, *, kecamatan: str | None = None) -> dict:
         regions.districts(get_settings().region),
     )
 
+    counts = _lks_counts(lks_rows)
+
     def total(key: str) -> int:
-        return sum(int(r[key] or 0) for r in lks_rows)
+        return sum(row.get(key, 0) for row in counts.values())
 
     incidents_by_code = _grouped(incident_rows)
     tasks_by_code = _grouped(task_rows)
@@ -221,7 +234,7 @@ async def snapshot(now: datetime, *, kecamatan: str | None = None) -> dict:
 
     names = {d["code"]: d["name"] for d in districts}
     codes = [d["code"] for d in districts if not kecamatan or d["code"] == kecamatan]
-    lks_by_code = {r["code"]: r for r in lks_rows}
+    lks_by_code = counts
     codes += sorted(c for c in set(lks_by_code) | set(incidents_by_code) | set(tasks_by_code) if c not in names and c)
     by_kecamatan = []
     for code in codes:
@@ -263,7 +276,7 @@ async def snapshot(now: datetime, *, kecamatan: str | None = None) -> dict:
         "total_lks": total_lks,
         "registration": {s.value: total(f"reg_{s.value}") for s in RegistrationStatus},
         "accreditation": {a.value: total(f"acc_{a.value}") for a in AccreditationStatus},
-        "grades": {g: total(f"grade_{g.lower()}") for g in GRADES},
+        "grades": {g: total(f"grade_{g}") for g in GRADES},
         "accreditation_expiring": int(expiring),
         "expiring_days": EXPIRING_DAYS,
         "risk": {**{r.value: total(f"risk_{r.value}") for r in RiskLevel}, "none": total("risk_none")},

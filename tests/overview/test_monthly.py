@@ -156,7 +156,7 @@ def test_october_figures_equal_the_prepared_counts(call, app, october):
     assert "Tanda Daftar diterbitkan" in text and "Kunjungan terlambat pada akhir bulan" in text
     lines = {" ".join(line.split()[:-3]): line.split()[-3:] for line in text.splitlines() if len(line.split()) > 3}
     assert lines["Tanda Daftar diterbitkan"][0] == "3"
-    assert lines["Insiden dicatat"][0] == "2" and lines["Insiden ditutup"][0] == "1"
+    assert lines["Kasus dicatat"][0] == "2" and lines["Kasus ditutup"][0] == "1"
     for forbidden in (SECRET, "anak usia", "Korban", "LKSA Bulanan", "UPTD PPA", "Kamar mandi"):
         assert forbidden not in text
 
@@ -171,7 +171,7 @@ def test_october_figures_equal_the_prepared_counts(call, app, october):
     # Per kecamatan: the dashboard's table, names of places and numbers only (the three LKS are in Pinang).
     places = book["Per kecamatan"]
     assert [c.value for c in places[1]] == ["Kecamatan", "LKS", "Terdaftar", "Kedaluwarsa", "Terakreditasi", "Risiko tinggi",
-                                            "Insiden terbuka", "Tugas terlambat"]
+                                            "Kasus terbuka", "Tugas terlambat"]
     by_name = {r[0].value: [c.value for c in r[1:]] for r in places.iter_rows(min_row=2)}
     dashboard = {r["name"]: r for r in call(snapshot, JOB_TIME)["by_kecamatan"]}
     assert set(by_name) == set(dashboard) and by_name["Pinang"][:3] == [3, 2, 1]

@@ -86,7 +86,7 @@ def test_job_twice_and_at_once_keeps_one_report_and_mails_once(call, app, smtp, 
     assert "Laporan bulanan Januari 2027 sudah tersedia." in kepala["body"]
     assert "https://sigap.example.go.id/reports/monthly/2027-01/pdf" in kepala["body"]
     assert "https://sigap.example.go.id/reports/monthly/2027-01/xlsx" in kepala["body"]
-    assert "Insiden dicatat: 1; ditutup: 0" in kepala["body"]
+    assert "Kasus dicatat: 1; ditutup: 0" in kepala["body"]
     english = smtp.to("staf.en@dinsos.example")[0]
     assert english["message"]["Subject"] == "SIGAP: monthly report January 2027"
     assert "Incidents recorded: 1; closed: 0" in english["body"]
