@@ -134,3 +134,17 @@ def lks_page(ctx: Context) -> WrkResult:
     return _rotation(ctx, "lks_page", paths)
 
 
+
+
+@scenario("dashboard_lks", default=False, needs_lks=True, registry=True)
+def dashboard_lks(ctx: Context) -> WrkResult:
+    """GET / (the staff dashboard) and GET /api/v1/dashboard over the
+    generated register: figures counted in the database at every request."""
+    import httpx
+
+    _require_lks(ctx, "dashboard_lks")
+    ctx.check_page("/", expect_text='data-figure="total_lks"')
+    body = httpx.get(ctx.app.url + "/api/v1/dashboard", headers=ctx.signed_in_headers(), timeout=60).json()
+    if body.get("total_lks", 0) < ctx.lks_count:
+        raise BenchError(f"GET /api/v1/dashboard counts {body.get('total_lks')} LKS, expected {ctx.lks_count:,}")
+    return _rotation(ctx, "dashboard_lks", ["/", "/api/v1/dashboard"])

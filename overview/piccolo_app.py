@@ -3,7 +3,9 @@ import os
 from piccolo.conf.apps import AppConfig, table_finder
 
 # Each sub-domain's tables.
-TABLE_MODULES: list[str] = []
+TABLE_MODULES: list[str] = [
+    "overview.monthly.tables",
+]
 
 APP_CONFIG = AppConfig(
     app_name="overview",

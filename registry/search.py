@@ -6,6 +6,7 @@ are in the migrations of 2026-11-22 and 2026-11-30."""
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
@@ -72,6 +73,7 @@ def filtered(query, f, *, counting: bool = False):
         (Lks.registration_status, f.registration_status), (Lks.accreditation_status, f.accreditation_status),
         (Lks.risk_level, f.risk_level), (Lks.open_incident, f.open_incident),
         (Lks.documents_complete, None if f.documents_missing is None else not f.documents_missing),
+        (Lks.accreditation_grade, f.accreditation_grade),
     ]
     for column, value in terms:
         if value in ("", None):
@@ -80,4 +82,9 @@ def filtered(query, f, *, counting: bool = False):
             query = query.where(WhereRaw(f'+"registry_lks"."{column._meta.db_column_name}" = {{}}', value))
         else:
             query = query.where(column == value)
+    for column, month in ((Lks.registered_on, f.registered_month), (Lks.valid_until, f.valid_until_month)):
+        if month:  # "YYYY-MM", checked by the filter
+            start = date(int(month[:4]), int(month[5:]), 1)
+            end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+            query = query.where((column >= start) & (column < end))
     return query

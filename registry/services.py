@@ -343,6 +343,7 @@ SORTS = {
     "kecamatan": (Lks.kecamatan_code, True),
 }
 PAGE_SIZES = (25, 50, 100)
+MONTH = re.compile(r"(19|20)\d\d-(0[1-9]|1[0-2])")
 
 
 @dataclass
@@ -356,6 +357,9 @@ class LksFilter:
     risk_level: str = ""
     open_incident: bool | None = None
     documents_missing: bool | None = None
+    accreditation_grade: str = ""  # A / B / C
+    registered_month: str = ""  # "YYYY-MM": the Tanda Daftar was issued that month (registered_on)
+    valid_until_month: str = ""  # "YYYY-MM": its validity ends that month
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> LksFilter:
@@ -368,6 +372,10 @@ class LksFilter:
         def flag(name: str) -> bool | None:
             return {"1": True, "true": True, "0": False, "false": False}.get((params.get(name) or "").lower())
 
+        def month(name: str) -> str:
+            value = params.get(name) or ""
+            return value if MONTH.fullmatch(value) else ""
+
         return cls(
             q=params.get("q", "")[:200],
             kecamatan=params.get("kecamatan", ""),
@@ -378,7 +386,15 @@ class LksFilter:
             risk_level=choice("risk_level", RiskLevel),
             open_incident=flag("open_incident"),
             documents_missing=flag("documents_missing"),
+            accreditation_grade=params.get("accreditation_grade", "") if params.get("accreditation_grade") in ("A", "B", "C") else "",
+            registered_month=month("registered_month"),
+            valid_until_month=month("valid_until_month"),
         )
+
+    @staticmethod
+    def month_start(value: str) -> date | None:
+        """The first day of a "YYYY-MM" month filter (for showing it)."""
+        return date(int(value[:4]), int(value[5:]), 1) if value else None
 
     def as_query(self) -> dict[str, str]:
         out = {}

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 
 from inspections.alerts import services as alerts
+from inspections.incidents.tables import Severity
 from registry.access import FIELD_ROLES, STAFF_ROLES
 from sigap.i18n import _
 from sigap.tables import Role
@@ -32,14 +33,18 @@ class AlertPages(Controller):
     @get("/")
     async def inbox(self, request: Request, acked: FromQuery[str] = "") -> Template:
         show_all = _flag(request.query_params.get("all"))
+        severity = request.query_params.get("severity", "")
+        severity = severity if severity in Severity.__members__ else ""
         now = utcnow()
         actor = actor_of(request)
-        items = await alerts.inbox(actor, include_acknowledged=show_all, now=now)
+        items = await alerts.inbox(actor, include_acknowledged=show_all, now=now, severity=severity or None)
         open_count = await alerts.unacknowledged_count(actor)
         return page(
             "inspections/alerts.html",
             items=items,
             show_all=show_all,
+            severity=severity,
+            severity_label=alerts.severity_label(severity) if severity else "",
             open_count=open_count,
             message=_("Alert acknowledged.") if _flag(acked) else None,
         )

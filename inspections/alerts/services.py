@@ -201,10 +201,11 @@ def _last_raised(row: dict) -> datetime:
 
 async def inbox(
     actor: Actor, *, include_acknowledged: bool = False, include_resolved: bool = False, now: datetime | None = None,
-    limit: int | None = 200,
+    limit: int | None = 200, severity: str | None = None,
 ) -> list[dict]:
     """The alerts ``actor`` may see, unacknowledged first, then by severity
-    (critical first) and newest; titles in the current language."""
+    (critical first) and newest; titles in the current language. ``severity``:
+    only those of that severity."""
     now = now or datetime.now(timezone.utc)
     condition = await visible_alert_filter(actor)
     ack_query = AlertAck.select(AlertAck.alert, AlertAck.at).where(AlertAck.user == actor.user_id)
@@ -218,6 +219,8 @@ async def inbox(
         query = query.where(condition)
     if not include_resolved:
         query = query.where(Alert.resolved_at.is_null())
+    if severity:
+        query = query.where(Alert.severity == severity)
     if limit is not None:
         # Enough rows that dropping the acknowledged ones still leaves `limit`.
         query = query.limit(limit + (0 if include_acknowledged else len(acks)))

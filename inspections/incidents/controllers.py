@@ -19,11 +19,14 @@ from inspections.incidents.tables import IncidentCategory, IncidentSource, Sever
 from inspections.planning.services import today_wib
 from inspections.web import NO_STORE, STAFF, failed, form_page, int_field
 from registry import services as registry_services
+from registry.regions import region_names
 from registry.access import get_lks
 from sigap.bodies import Id, one_of
 from sigap.errors import DomainError, NotFound, ValidationError
 from sigap.i18n import _, choices
 from sigap.web import actor_of, page, utcnow
+
+REGION_CODE = re.compile(r"\d{2}(\.\d{2}){0,2}")
 
 
 async def _incident_form_page(request: Request, lks_id: int | None, status_code: int = 200, **context: Any) -> Template:
@@ -72,9 +75,20 @@ class IncidentPages(Controller):
 
     @get("/")
     async def index(self, request: Request, status: FromQuery[str] = "open") -> Template:
+        """Filters: ``status``, and the dashboard's ``kecamatan``, ``category``, ``year``."""
         status = status if status in ("open", "closed", "all") else "open"
-        rows = await services.list_incidents(actor_of(request), status=None if status == "all" else status)
-        return page("inspections/incidents.html", incidents=rows, status=status)
+        params = request.query_params
+        kecamatan = params.get("kecamatan", "") if REGION_CODE.fullmatch(params.get("kecamatan", "")) else ""
+        category = params.get("category", "") if params.get("category") in IncidentCategory.__members__ else ""
+        year = int(params["year"]) if re.fullmatch(r"(19|20)\d\d", params.get("year", "")) else None
+        rows = await services.list_incidents(
+            actor_of(request), status=None if status == "all" else status, kecamatan=kecamatan or None, category=category or None, year=year,
+        )
+        narrowed = {k: v for k, v in (("kecamatan", kecamatan), ("category", category), ("year", year)) if v}
+        return page(
+            "inspections/incidents.html", incidents=rows, status=status, narrowed=narrowed,
+            kecamatan_name=(await region_names({kecamatan})).get(kecamatan, kecamatan) if kecamatan else "",
+        )
 
     @get("/new")
     async def new(self, request: Request) -> Template:

@@ -153,8 +153,12 @@ async def get_incident(actor: Actor, incident_id: int, *, now: datetime) -> dict
     return row
 
 
-async def list_incidents(actor: Actor, *, lks_id: int | None = None, status: str | None = None) -> list[dict]:
-    """Incidents without their descriptions (lists are not audited reads)."""
+async def list_incidents(
+    actor: Actor, *, lks_id: int | None = None, status: str | None = None, kecamatan: str | None = None,
+    category: str | None = None, year: int | None = None,
+) -> list[dict]:
+    """Incidents without their descriptions (lists are not audited reads);
+    ``year``: the year it occurred."""
     if not is_staff(actor):
         raise Forbidden(_("Your role does not allow this action."))
     query = Incident.select(
@@ -165,6 +169,12 @@ async def list_incidents(actor: Actor, *, lks_id: int | None = None, status: str
         query = query.where(Incident.lks == lks_id)
     if status:
         query = query.where(Incident.status == status)
+    if kecamatan:
+        query = query.where(Incident.lks.kecamatan_code == kecamatan)
+    if category:
+        query = query.where(Incident.category == category)
+    if year is not None:
+        query = query.where((Incident.occurred_on >= date(year, 1, 1)) & (Incident.occurred_on < date(year + 1, 1, 1)))
     return await query
 
 

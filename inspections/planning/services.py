@@ -78,6 +78,13 @@ def is_overdue(task: dict, now: datetime) -> bool:
     return task["due_on"] < today_wib(now)
 
 
+def overdue_condition(now: datetime):
+    """:func:`is_overdue` as a query condition (lists and counts)."""
+    return Task.status.is_in(list(ACTIVE_STATUSES)) & (
+        (Task.due_at.is_not_null() & (Task.due_at < now)) | (Task.due_at.is_null() & (Task.due_on < today_wib(now)))
+    )
+
+
 def can_plan(actor: Actor) -> bool:
     """May reschedule or cancel tasks: Dinas Sosial officers, not the
     partners of a joint team."""
@@ -122,7 +129,7 @@ def public_task(row: dict) -> dict:
 async def search_tasks(
     actor: Actor, *, lks_id: int | None = None, statuses: list[str] | None = None, team_id: int | None = None,
     kind: str | None = None, kecamatan: str | None = None, mine: bool = False, due_from: date | None = None,
-    due_to: date | None = None, limit: int = 200,
+    due_to: date | None = None, overdue_at: datetime | None = None, limit: int = 200,
 ) -> list[dict]:
     """Tasks the actor may see (visible_task_filter), filtered, earliest due
     first, with the LKS, team and lead names."""
@@ -154,6 +161,8 @@ async def search_tasks(
         query = query.where(Task.due_on >= due_from)
     if due_to is not None:
         query = query.where(Task.due_on <= due_to)
+    if overdue_at is not None:  # only those overdue at that instant
+        query = query.where(overdue_condition(overdue_at))
     rows = await query
     for row in rows:
         full_name, username = row.pop("lead_full_name"), row.pop("lead_username")

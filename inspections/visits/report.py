@@ -4,6 +4,8 @@ marked, findings, photos, signatures and the review."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from inspections.visits.checklists import YESNO_LABELS, get_checklist, questions_of
 from inspections.visits.services import (
     STATUS_LABELS,
@@ -91,11 +93,13 @@ async def report_view(actor: Actor, visit_id: int) -> dict:
     }
 
 
-async def visit_list(actor: Actor, *, status: str | None, kecamatan: str | None, limit: int) -> dict:
+async def visit_list(
+    actor: Actor, *, status: str | None, kecamatan: str | None, limit: int, submitted: tuple[datetime, datetime] | None = None,
+) -> dict:
     """The staff list: reports (waiting for review first) and the count of
     each status, each count a link to its list."""
-    rows = await search_visits(actor, status=status, kecamatan=kecamatan, limit=limit)
-    every = await search_visits(actor, kecamatan=kecamatan, limit=10_000)
+    rows = await search_visits(actor, status=status, kecamatan=kecamatan, submitted=submitted, limit=limit)
+    every = await search_visits(actor, kecamatan=kecamatan, submitted=submitted, limit=10_000)
     counts = {s.value: 0 for s in VisitStatus}
     for row in every:
         counts[row["status"]] += 1

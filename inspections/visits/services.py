@@ -109,9 +109,10 @@ async def get_visit(actor: Actor, visit_id: int) -> dict:
 
 async def search_visits(
     actor: Actor, *, lks_id: int | None = None, task_id: int | None = None, status: str | None = None,
-    kecamatan: str | None = None, limit: int = 200,
+    kecamatan: str | None = None, submitted: tuple[datetime, datetime] | None = None, limit: int = 200,
 ) -> list[dict]:
-    """Reports the actor may read, those waiting for review first, newest first."""
+    """Reports the actor may read, those waiting for review first, newest
+    first; ``submitted``: only those submitted from .. before."""
     task_ids = await _visible_task_ids(actor)
     query = Visit.select(
         Visit.id, Visit.client_id, Visit.task, Visit.lks, Visit.status, Visit.outcome, Visit.announced, Visit.submitted_at,
@@ -124,6 +125,8 @@ async def search_visits(
     for column, value in ((Visit.lks, lks_id), (Visit.task, task_id), (Visit.status, status), (Visit.lks.kecamatan_code, kecamatan)):
         if value is not None:
             query = query.where(column == value)
+    if submitted is not None:
+        query = query.where((Visit.submitted_at >= submitted[0]) & (Visit.submitted_at < submitted[1]))
     rows = await query
     rows.sort(key=lambda r: r["status"] != VisitStatus.submitted.value)
     return rows

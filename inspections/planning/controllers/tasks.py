@@ -57,6 +57,7 @@ class TaskFilter:
     mine: bool = False
     due_from: date | None = None
     due_to: date | None = None
+    overdue: bool = False
 
     @classmethod
     def parse(cls, params: dict[str, str]) -> "TaskFilter":
@@ -70,6 +71,7 @@ class TaskFilter:
             mine=params.get("mine") == "1",
             due_from=date_field(params.get("from"), "from"),
             due_to=date_field(params.get("to"), "to"),
+            overdue=params.get("overdue") == "1",
         )
 
     def statuses(self) -> list[str] | None:
@@ -77,10 +79,11 @@ class TaskFilter:
             return None
         return list(services.ACTIVE_STATUSES) if self.status == "active" else [self.status]
 
-    def search_kwargs(self) -> dict[str, Any]:
+    def search_kwargs(self, now: datetime | None = None) -> dict[str, Any]:
         return {
             "statuses": self.statuses(), "team_id": self.team, "kind": self.kind or None, "kecamatan": self.kecamatan or None,
             "mine": self.mine, "due_from": self.due_from, "due_to": self.due_to,
+            "overdue_at": now if self.overdue else None,
         }
 
     def as_query(self) -> dict[str, str]:
@@ -97,6 +100,8 @@ class TaskFilter:
             out["from"] = self.due_from.isoformat()
         if self.due_to:
             out["to"] = self.due_to.isoformat()
+        if self.overdue:
+            out["overdue"] = "1"
         return out
 
 
@@ -155,7 +160,7 @@ class TaskPages(Controller):
         actor = actor_of(request)
         now = utcnow()
         flt = TaskFilter.parse(dict(request.query_params))
-        rows = services.with_overdue(await services.search_tasks(actor, **flt.search_kwargs(), limit=LIST_LIMIT + 1), now)
+        rows = services.with_overdue(await services.search_tasks(actor, **flt.search_kwargs(now), limit=LIST_LIMIT + 1), now)
         places = await regions.region_names({r["kecamatan_code"] for r in rows} | {r["kelurahan_code"] for r in rows})
         return page(
             "inspections/tasks.html",

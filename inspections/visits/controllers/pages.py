@@ -6,6 +6,7 @@ report's photos, the berita acara PDF, and the admins' checklist editor
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, time
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -26,7 +27,7 @@ from inspections.web import (
 from registry import regions
 from registry.access import is_staff
 from sigap.errors import DomainError, NotFound
-from sigap.i18n import choices
+from sigap.i18n import WIB, choices
 from sigap.openapi import download
 from sigap.storage import iter_reader
 from sigap.web import actor_of, admin_only, page, settings_of, utcnow
@@ -58,9 +59,18 @@ class VisitPages(Controller):
         status = status if status in VisitStatus.__members__ else ""
         kecamatan = request.query_params.get("kecamatan", "")
         kecamatan = kecamatan if REGION_CODE.match(kecamatan) else ""
-        listing = await report.visit_list(actor_of(request), status=status or None, kecamatan=kecamatan or None, limit=LIST_LIMIT)
+        month = request.query_params.get("month", "")
+        month_start = date(int(month[:4]), int(month[5:]), 1) if re.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])", month) else None
+        month = month if month_start else ""
+        submitted = None
+        if month_start:  # submitted in that month, in WIB
+            next_month = date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1)
+            submitted = (datetime.combine(month_start, time(0), WIB), datetime.combine(next_month, time(0), WIB))
+        listing = await report.visit_list(
+            actor_of(request), status=status or None, kecamatan=kecamatan or None, submitted=submitted, limit=LIST_LIMIT,
+        )
         return page(
-            "inspections/visits/list.html", **listing, status=status, kecamatan=kecamatan,
+            "inspections/visits/list.html", **listing, status=status, kecamatan=kecamatan, month=month, month_start=month_start,
             status_choices=choices(services.STATUS_LABELS), kecamatan_choices=await regions.districts(settings_of(request).region),
         )
 
