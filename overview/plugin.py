@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sigap.i18n import N_
+from sigap.tables import Role
 from sigap.wiring import DomainPlugin, Wiring
 
 
@@ -12,7 +14,9 @@ class OverviewPlugin(DomainPlugin):
     name = "overview"
 
     def wire(self, wiring: Wiring) -> None:
-        pass
+        wiring.add_menu(N_("Map"), "/map", {Role.admin, Role.staff}, order=12)  # overview/map
 
     def route_handlers(self) -> list[Any]:
-        return []
+        from overview.map.controllers import route_handlers as map_handlers
+
+        return [*map_handlers]

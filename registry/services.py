@@ -356,6 +356,7 @@ class LksFilter:
     risk_level: str = ""
     open_incident: bool | None = None
     documents_missing: bool | None = None
+    located: bool | None = None  # has coordinates (the map shows those; the list can show the others)
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> LksFilter:
@@ -378,6 +379,7 @@ class LksFilter:
             risk_level=choice("risk_level", RiskLevel),
             open_incident=flag("open_incident"),
             documents_missing=flag("documents_missing"),
+            located=flag("located"),
         )
 
     def as_query(self) -> dict[str, str]:

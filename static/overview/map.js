@@ -1,0 +1,131 @@
+// The map of LKS (/map): Leaflet (installed from the npm registry into
+// /static/vendor/) draws the LKS from GET /api/v1/map/lks with the page's own
+// filter. Markers do not depend on the tiles: when the tile server cannot be
+// reached the markers, popups and legend still work on a blank background.
+// Nearby LKS are grouped (leaflet.markercluster); open incidents never are.
+(function () {
+  "use strict";
+  var el = document.getElementById("lks-map");
+  var configEl = document.getElementById("map-config");
+  if (!el || !configEl || !window.L) return; // the table under the map stays open
+  var cfg = JSON.parse(configEl.textContent);
+  var status = document.getElementById("map-status");
+  var table = document.getElementById("map-table");
+  var SYMBOL = { incident: "!", unregistered: "?", expired: "×", registered: "✓", closed: "–" };
+
+  function say(text) { if (status) status.textContent = text; }
+  function format(template, n) { return template.replace("%(num)s", n.toLocaleString(document.documentElement.lang || "id")); }
+
+  var map = L.map(el, { zoomControl: true, attributionControl: true, keyboard: true }).setView(cfg.centre, 12);
+  L.tileLayer(cfg.tiles.url, { maxZoom: 19, attribution: escapeHtml(cfg.tiles.attribution) }).addTo(map);
+  el.setAttribute("aria-label", cfg.texts.map);
+
+  function escapeHtml(text) {
+    var div = document.createElement("div");
+    div.textContent = text || "";
+    return div.innerHTML;
+  }
+
+  function icon(category) {
+    return L.divIcon({
+      className: "map-marker map-marker--" + category,
+      html: "<span>" + (SYMBOL[category] || "") + "</span>",
+      iconSize: [22, 22],
+      iconAnchor: [11, 11],
+      popupAnchor: [0, -10],
+    });
+  }
+  var icons = {};
+  Object.keys(SYMBOL).forEach(function (c) { icons[c] = icon(c); });
+
+  function link(href, text) {
+    var a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    a.className = "map-popup-link";
+    return a;
+  }
+
+  function popup(feature) {
+    var p = feature.properties;
+    var box = document.createElement("div");
+    box.className = "map-popup";
+    var name = document.createElement("strong");
+    name.textContent = p.n;
+    box.appendChild(name);
+    var meta = document.createElement("div");
+    meta.className = "muted small";
+    meta.textContent = (cfg.kinds[p.k] || p.k) + " · " + (cfg.statuses[p.r] || p.r);
+    box.appendChild(meta);
+    var cat = document.createElement("div");
+    cat.className = "map-popup-category map-popup-category--" + p.c;
+    cat.textContent = cfg.categories[p.c] || p.c;
+    box.appendChild(cat);
+    box.appendChild(link("/lks/" + feature.id, cfg.texts.open_lks));
+    if (p.o) box.appendChild(link("/sightings/" + p.o, cfg.texts.open_report));
+    return box;
+  }
+
+  function clusterIcon(cluster) {
+    var n = cluster.getChildCount();
+    var size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 44 : 52;
+    return L.divIcon({
+      className: "map-cluster",
+      html: "<span>" + n.toLocaleString(document.documentElement.lang || "id") + "</span>",
+      iconSize: [size, size],
+    });
+  }
+
+  say(cfg.texts.loading);
+  fetch(cfg.api + window.location.search, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    })
+    .then(function (data) {
+      var grouped = L.markerClusterGroup({
+        chunkedLoading: true,
+        showCoverageOnHover: false,
+        maxClusterRadius: 45,
+        disableClusteringAtZoom: 17,
+        iconCreateFunction: clusterIcon,
+      });
+      var alone = L.layerGroup();
+      var markers = [];
+      var counts = {};
+      var bounds = [];
+      data.features.forEach(function (f) {
+        var c = f.properties.c;
+        var latlng = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+        var marker = L.marker(latlng, {
+          icon: icons[c] || icons.unregistered,
+          title: f.properties.n,
+          alt: f.properties.n,
+          riseOnHover: true,
+          zIndexOffset: c === "incident" ? 1000 : 0,
+        });
+        marker.bindPopup(function () { return popup(f); });
+        counts[c] = (counts[c] || 0) + 1;
+        bounds.push(latlng);
+        if (c === "incident") alone.addLayer(marker); else markers.push(marker);
+      });
+      grouped.addLayers(markers);
+      map.addLayer(grouped);
+      map.addLayer(alone);
+      document.querySelectorAll(".map-legend .count[data-category]").forEach(function (span) {
+        span.textContent = "(" + (counts[span.getAttribute("data-category")] || 0).toLocaleString(document.documentElement.lang || "id") + ")";
+      });
+      if (bounds.length) {
+        map.fitBounds(bounds, { padding: [24, 24], maxZoom: 15 });
+        say(format(cfg.texts.shown, data.features.length));
+      } else {
+        say(cfg.texts.none);
+      }
+      el.setAttribute("data-markers", String(data.features.length));
+      if (table) table.open = false;
+    })
+    .catch(function () {
+      say(cfg.texts.failed);
+      if (table) table.open = true;
+    });
+})();
