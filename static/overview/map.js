@@ -2,7 +2,9 @@
 // /static/vendor/) draws the LKS from GET /api/v1/map/lks with the page's own
 // filter. Markers do not depend on the tiles: when the tile server cannot be
 // reached the markers, popups and legend still work on a blank background.
-// Nearby LKS are grouped (leaflet.markercluster); open incidents never are.
+// With many LKS (more than GROUP_FROM) nearby ones are grouped
+// (leaflet.markercluster), so that 100,000 stay usable; open incidents never
+// are. A city's few hundred are drawn one by one: each shows its status.
 (function () {
   "use strict";
   var el = document.getElementById("lks-map");
@@ -11,11 +13,13 @@
   var cfg = JSON.parse(configEl.textContent);
   var status = document.getElementById("map-status");
   var table = document.getElementById("map-table");
+  var GROUP_FROM = 300;
   var SYMBOL = { incident: "!", unregistered: "?", expired: "×", registered: "✓", closed: "–" };
 
   function say(text) { if (status) status.textContent = text; }
   function format(template, n) { return template.replace("%(num)s", n.toLocaleString(document.documentElement.lang || "id")); }
 
+  el.hidden = false; // hidden in the HTML: without a script there is no map, only the table
   var map = L.map(el, { zoomControl: true, attributionControl: true, keyboard: true }).setView(cfg.centre, 12);
   L.tileLayer(cfg.tiles.url, { maxZoom: 19, attribution: escapeHtml(cfg.tiles.attribution) }).addTo(map);
   el.setAttribute("aria-label", cfg.texts.map);
@@ -83,7 +87,7 @@
       return response.json();
     })
     .then(function (data) {
-      var grouped = L.markerClusterGroup({
+      var grouped = data.features.length <= GROUP_FROM ? L.featureGroup() : L.markerClusterGroup({
         chunkedLoading: true,
         showCoverageOnHover: false,
         maxClusterRadius: 45,
@@ -109,7 +113,10 @@
         bounds.push(latlng);
         if (c === "incident") alone.addLayer(marker); else markers.push(marker);
       });
-      grouped.addLayers(markers);
+      var clusterLegend = document.getElementById("legend-cluster");
+      if (clusterLegend) clusterLegend.hidden = !grouped.addLayers;
+      if (grouped.addLayers) grouped.addLayers(markers);
+      else markers.forEach(function (m) { grouped.addLayer(m); });
       map.addLayer(grouped);
       map.addLayer(alone);
       document.querySelectorAll(".map-legend .count[data-category]").forEach(function (span) {
