@@ -3,8 +3,10 @@
 // filter. Markers do not depend on the tiles: when the tile server cannot be
 // reached the markers, popups and legend still work on a blank background.
 // With many LKS (more than GROUP_FROM) nearby ones are grouped
-// (leaflet.markercluster), so that 100,000 stay usable; open incidents never
-// are. A city's few hundred are drawn one by one: each shows its status.
+// (leaflet.markercluster), so that 100,000 stay usable. Open incidents are
+// a layer of their own, on top: drawn one by one while there are few, in red
+// groups of their own when there are many. A city's few hundred LKS are
+// drawn one by one: each shows its status.
 (function () {
   "use strict";
   var el = document.getElementById("lks-map");
@@ -14,6 +16,7 @@
   var status = document.getElementById("map-status");
   var table = document.getElementById("map-table");
   var GROUP_FROM = 300;
+  var GROUP_INCIDENTS_FROM = 100;
   var SYMBOL = { incident: "!", unregistered: "?", expired: "×", registered: "✓", closed: "–" };
 
   function say(text) { if (status) status.textContent = text; }
@@ -21,6 +24,7 @@
 
   el.hidden = false; // hidden in the HTML: without a script there is no map, only the table
   var map = L.map(el, { zoomControl: true, attributionControl: true, keyboard: true }).setView(cfg.centre, 12);
+  map.createPane("incidents").style.zIndex = 650; // above the other markers (600), below popups (700)
   L.tileLayer(cfg.tiles.url, { maxZoom: 19, attribution: escapeHtml(cfg.tiles.attribution) }).addTo(map);
   el.setAttribute("aria-label", cfg.texts.map);
 
@@ -70,14 +74,35 @@
     return box;
   }
 
-  function clusterIcon(cluster) {
-    var n = cluster.getChildCount();
-    var size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 44 : 52;
-    return L.divIcon({
-      className: "map-cluster",
-      html: "<span>" + n.toLocaleString(document.documentElement.lang || "id") + "</span>",
-      iconSize: [size, size],
-    });
+  function clusterIcon(className) {
+    return function (cluster) {
+      var n = cluster.getChildCount();
+      var size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 44 : 52;
+      return L.divIcon({
+        className: className,
+        html: "<span>" + n.toLocaleString(document.documentElement.lang || "id") + "</span>",
+        iconSize: [size, size],
+      });
+    };
+  }
+
+  // One layer: markers one by one up to ``from``, grouped beyond.
+  function layerFor(count, from, className, pane) {
+    if (count <= from) return L.featureGroup();
+    var options = {
+      chunkedLoading: true,
+      showCoverageOnHover: false,
+      maxClusterRadius: 45,
+      disableClusteringAtZoom: 17,
+      iconCreateFunction: clusterIcon(className),
+    };
+    if (pane) options.clusterPane = pane;
+    return L.markerClusterGroup(options);
+  }
+
+  function fill(layer, markers) {
+    if (layer.addLayers) layer.addLayers(markers);
+    else markers.forEach(function (m) { layer.addLayer(m); });
   }
 
   say(cfg.texts.loading);
@@ -87,15 +112,8 @@
       return response.json();
     })
     .then(function (data) {
-      var grouped = data.features.length <= GROUP_FROM ? L.featureGroup() : L.markerClusterGroup({
-        chunkedLoading: true,
-        showCoverageOnHover: false,
-        maxClusterRadius: 45,
-        disableClusteringAtZoom: 17,
-        iconCreateFunction: clusterIcon,
-      });
-      var alone = L.layerGroup();
       var markers = [];
+      var incidents = [];
       var counts = {};
       var bounds = [];
       data.features.forEach(function (f) {
@@ -106,19 +124,21 @@
           title: f.properties.n,
           alt: f.properties.n,
           riseOnHover: true,
-          zIndexOffset: c === "incident" ? 1000 : 0,
+          pane: c === "incident" ? "incidents" : "markerPane",
         });
         marker.bindPopup(function () { return popup(f); });
         counts[c] = (counts[c] || 0) + 1;
         bounds.push(latlng);
-        if (c === "incident") alone.addLayer(marker); else markers.push(marker);
+        (c === "incident" ? incidents : markers).push(marker);
       });
+      var grouped = layerFor(markers.length, GROUP_FROM, "map-cluster");
+      var alarming = layerFor(incidents.length, GROUP_INCIDENTS_FROM, "map-cluster map-cluster--incident", "incidents");
       var clusterLegend = document.getElementById("legend-cluster");
-      if (clusterLegend) clusterLegend.hidden = !grouped.addLayers;
-      if (grouped.addLayers) grouped.addLayers(markers);
-      else markers.forEach(function (m) { grouped.addLayer(m); });
+      if (clusterLegend) clusterLegend.hidden = !(grouped.addLayers || alarming.addLayers);
+      fill(alarming, incidents); // the incidents first: with many LKS the rest arrive in chunks
+      fill(grouped, markers);
+      map.addLayer(alarming);
       map.addLayer(grouped);
-      map.addLayer(alone);
       document.querySelectorAll(".map-legend .count[data-category]").forEach(function (span) {
         span.textContent = "(" + (counts[span.getAttribute("data-category")] || 0).toLocaleString(document.documentElement.lang || "id") + ")";
       });
@@ -131,7 +151,8 @@
       el.setAttribute("data-markers", String(data.features.length));
       if (table) table.open = false;
     })
-    .catch(function () {
+    .catch(function (error) {
+      if (window.console) console.error(error);
       say(cfg.texts.failed);
       if (table) table.open = true;
     });

@@ -152,3 +152,35 @@ def test_without_javascript_the_page_lists_the_lks(new_page, places, screenshot_
     assert sorted(names) == sorted(["Panti Asuhan Peta Cahaya", "Panti Werdha Peta Senja", "Rumah Anak Peta Harapan",
                                     "LKSA Peta Pelita", "Rumah Singgah Peta Tanpa Titik"])
     shot(page, screenshot_dir, "map-nojs-1024.png")
+
+
+def test_many_lks_are_grouped_and_incidents_stay_in_sight(page, call, places):
+    """Past 300 LKS nearby ones are grouped (leaflet.markercluster); a group
+    opens when clicked, and the LKS with an open incident stays a marker of
+    its own."""
+    now = datetime.now(timezone.utc)
+    rows = [Lks(name=f"LKSA Kelompok {i:03d}", kind="lksa", kelurahan_code="36.71.11.1005", kecamatan_code="36.71.11",
+                latitude=-6.2000 + (i % 20) * 0.0005, longitude=106.6500 + (i // 20) * 0.0005,
+                registration_status="registered", search_text=f"lksa kelompok {i:03d}", created_at=now, updated_at=now)
+            for i in range(320)]
+    call(_run, Lks.insert(*rows))
+    _blocked_tiles(page)
+    sign_in(page, "petugas.peta")
+    page.goto("/map")
+    page.locator("#lks-map[data-markers]").wait_for()
+    assert page.locator("#lks-map").get_attribute("data-markers") == "324", page.locator("#map-status").inner_text()
+    groups = page.locator("#lks-map .map-cluster")
+    groups.first.wait_for()
+    assert page.locator("#legend-cluster").is_visible()
+    shown = sum(int(t.replace(".", "")) for t in groups.all_inner_texts())
+    singles = page.locator("#lks-map .map-marker").count()
+    assert shown + singles == 324 and shown >= 300
+    assert page.locator("#lks-map .map-marker--incident").count() == 1  # never inside a grey group
+    icons = page.locator("#lks-map .leaflet-marker-icon")
+    before = icons.count()
+    groups.first.click()  # zooms in: the group opens into smaller ones and single LKS
+    for _ in range(50):
+        if icons.count() > before:
+            break
+        page.wait_for_timeout(100)
+    assert icons.count() > before
