@@ -196,3 +196,16 @@ def test_queries_do_not_grow_with_the_lks_shown(client, call, make_lks, make_use
     assert few <= 10, f"{path}: {few} statements:\n" + "\n".join(count_queries.statements)
     if path.startswith("/api"):
         assert response.json()["total"] == 32 and response.json()["without_coordinates"] == 2
+
+
+def test_without_the_map_library_the_page_lists_the_lks(client, world, monkeypatch, tmp_path):
+    """A machine without npm (scripts/vendor-js.sh could not install Leaflet):
+    the page says so and shows the table, and loads no missing script."""
+    from overview.map import controllers
+
+    monkeypatch.setattr(controllers, "VENDOR", tmp_path)
+    page = client.get("/map")
+    assert page.status_code == 200
+    assert "Pustaka peta belum terpasang" in page.text and "make vendor" in page.text
+    assert "vendor/leaflet" not in page.text and 'id="lks-map"' not in page.text
+    assert "Panti Asuhan Peta Terdaftar" in page.text and "Rumah Anak Peta Tanpa Titik" in page.text
