@@ -72,20 +72,22 @@ async def map_features(actor: Actor, f: LksFilter) -> dict[str, Any]:
     rows, without, sightings = await asyncio.gather(
         _points(replace(f, located=True)), count_lks(replace(f, located=False)), _open_sightings()
     )
-    features = []
-    for r in rows:
-        cat = category(r["registration_status"], r["open_incident"])
-        props: dict[str, Any] = {"n": r["name"], "k": r["kind"], "r": r["registration_status"], "c": cat}
-        if cat == UNREGISTERED and r["id"] in sightings:
-            props["o"] = sightings[r["id"]]
-        features.append({
-            "type": "Feature",
-            "id": r["id"],
-            # 5 decimals: about a metre (PostgreSQL's REAL column adds noise past that), and short.
-            "geometry": {"type": "Point", "coordinates": [round(r["longitude"], 5), round(r["latitude"], 5)]},
-            "properties": props,
-        })
+    features = [_feature(r, sightings) for r in rows]
     return {"type": "FeatureCollection", "features": features, "total": len(features), "without_coordinates": without}
+
+
+def _feature(r: dict, sightings: dict[int, int]) -> dict[str, Any]:
+    cat = category(r["registration_status"], r["open_incident"])
+    props = {"n": r["name"], "k": r["kind"], "r": r["registration_status"], "c": cat}
+    if cat == UNREGISTERED and r["id"] in sightings:
+        props["o"] = sightings[r["id"]]
+    return {
+        "type": "Feature",
+        "id": r["id"],
+        # 5 decimals: about a metre (PostgreSQL's REAL column adds noise past that), and short.
+        "geometry": {"type": "Point", "coordinates": [round(r["longitude"], 5), round(r["latitude"], 5)]},
+        "properties": props,
+    }
 
 
 async def _points(f: LksFilter) -> list[dict]:
