@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint-imports test-sqlite test-postgres bench bench-registry bench-plan bench-visits install migrate demo messages clean
+.PHONY: run test vendor lint-imports test-sqlite test-postgres bench bench-registry bench-plan bench-visits install migrate demo messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
+# Browser libraries (Leaflet for the map) from the npm registry, as locked
+# in package-lock.json, into static/vendor/ (git-ignored): scripts/vendor-js.sh.
+static/vendor/.installed: package-lock.json
+	@scripts/vendor-js.sh
+
+vendor: static/vendor/.installed
+
+install: $(VENV)/.installed vendor
 
 migrate: install
 	$(BIN)/sigap migrate
@@ -35,6 +42,7 @@ run: demo
 # both database passes. Every step runs; a failure in one does not hide the next.
 test: $(VENV)/.installed-test
 	@scripts/install-system-deps.sh
+	@$(MAKE) --no-print-directory vendor
 	@scripts/test-services.sh
 	@status=0; \
 	$(BIN)/lint-imports --no-cache || status=1; \
@@ -85,4 +93,4 @@ messages: $(VENV)/.installed-test
 	$(BIN)/pybabel update -i var/messages.pot -d sigap/locale --no-location --omit-header --ignore-obsolete
 
 clean:
-	rm -rf $(VENV) build *.egg-info test-artifacts
+	rm -rf $(VENV) build *.egg-info test-artifacts node_modules static/vendor

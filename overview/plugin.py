@@ -25,9 +25,11 @@ class OverviewPlugin(DomainPlugin):
         wiring.add_job("monthly-report", monthly_jobs.monthly_report, day=1, hour=1, minute=30)
         wiring.contribute(ENTITY_NAMES, monthly_audit.NAMER)
         wiring.contribute(ACTION_LABELS, monthly_audit.ACTION_LABELS)
+        wiring.add_menu(N_("Map"), "/map", STAFF_ROLES, order=12)
 
     def route_handlers(self) -> list[Any]:
         from overview.dashboard.controllers import route_handlers as dashboard
+        from overview.map.controllers import route_handlers as map_handlers
         from overview.monthly.controllers import route_handlers as monthly_handlers
 
-        return [*dashboard, *monthly_handlers]
+        return [*dashboard, *monthly_handlers, *map_handlers]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import random
 from datetime import date, datetime, timedelta
 
@@ -47,6 +48,36 @@ STATUS_MIX = (
     [S.registered] * 45 + [S.expired] * 6 + [S.applied] * 4 + [S.document_check] * 3
     + [S.field_verification] * 2 + [S.unregistered] * 8 + [S.suspended] * 2 + [S.closed] * 2
 )
+
+
+# Rough middles of Kota Tangerang's kecamatan (WGS 84), for plausible demo
+# positions: each kelurahan sits on a ~1 km ring around its kecamatan's
+# middle, each LKS within ~200 m of its kelurahan's point.
+KECAMATAN_MIDDLE = {
+    "36.71.01": (-6.1780, 106.6310), "36.71.02": (-6.1950, 106.5800), "36.71.03": (-6.1600, 106.6620),
+    "36.71.04": (-6.1300, 106.6950), "36.71.05": (-6.1850, 106.6850), "36.71.06": (-6.2340, 106.7120),
+    "36.71.07": (-6.1830, 106.6060), "36.71.08": (-6.1700, 106.5650), "36.71.09": (-6.2000, 106.6050),
+    "36.71.10": (-6.1400, 106.6300), "36.71.11": (-6.2250, 106.6750), "36.71.12": (-6.2100, 106.7180),
+    "36.71.13": (-6.2400, 106.7380),
+}
+WITHOUT_POSITION = 3  # unregistered demo LKS (reported homes) whose coordinates nobody has recorded yet
+
+
+def demo_position(i: int, unknown: bool, village_code: str, siblings: list[dict]) -> dict:
+    """Coordinates near the LKS's kelurahan (or none when ``unknown``: the
+    map counts those and links to their list)."""
+    if unknown:
+        return {"latitude": None, "longitude": None}
+    middle = KECAMATAN_MIDDLE.get(village_code[:8])
+    if middle is None:  # another region's demo keeps the random position
+        return {}
+    codes = sorted(v["code"] for v in siblings)
+    angle = 2 * math.pi * codes.index(village_code) / max(1, len(codes))
+    jitter = random.Random(f"demo-position-{i}")
+    return {
+        "latitude": round(middle[0] + 0.009 * math.sin(angle) + jitter.uniform(-0.002, 0.002), 5),
+        "longitude": round(middle[1] + 0.009 * math.cos(angle) + jitter.uniform(-0.002, 0.002), 5),
+    }
 
 
 def demo_pdf(title: str, lks_name: str) -> bytes:
@@ -113,6 +144,8 @@ async def load_registry_demo(*, now: datetime, storage: Storage, context: dict |
             "rw": f"{rng.randint(1, 8):03d}",
             "kelurahan_code": village["code"],
             "kecamatan_code": district["code"],
+            # Two draws kept so that every later demo value stays what it was;
+            # the position itself is near the LKS's kelurahan (demo_position).
             "latitude": round(rng.uniform(box.min_lat + 0.03, box.max_lat - 0.03), 5) if box else None,
             "longitude": round(rng.uniform(box.min_lon + 0.03, box.max_lon - 0.03), 5) if box else None,
             "phone": f"0812{rng.randint(10000000, 99999999)}",
@@ -127,6 +160,8 @@ async def load_registry_demo(*, now: datetime, storage: Storage, context: dict |
             "services": sorted(rng.sample(["residential_care", "education", "health", "psychosocial", "spiritual", "vocational"], 3)),
             "registration_status": status.value,
         }
+        unknown = status == S.unregistered and statuses[:i].count(S.unregistered) < WITHOUT_POSITION
+        values.update(demo_position(i, unknown, village["code"], by_district[district["code"]]))
         if status in (S.registered, S.suspended, S.expired):
             issued = today - timedelta(days=rng.randint(40, 1000)) if status != S.expired else today - timedelta(days=rng.randint(1100, 1500))
             values["registered_on"] = issued

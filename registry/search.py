@@ -75,6 +75,9 @@ def filtered(query, f, *, counting: bool = False):
         (Lks.documents_complete, None if f.documents_missing is None else not f.documents_missing),
         (Lks.accreditation_grade, f.accreditation_grade),
     ]
+    if f.located is not None:
+        query = query.where((Lks.latitude.is_not_null()) & (Lks.longitude.is_not_null()) if f.located
+                            else (Lks.latitude.is_null()) | (Lks.longitude.is_null()))
     for column, value in terms:
         if value in ("", None):
             continue

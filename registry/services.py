@@ -360,6 +360,7 @@ class LksFilter:
     accreditation_grade: str = ""  # A / B / C
     registered_month: str = ""  # "YYYY-MM": the Tanda Daftar was issued that month (registered_on)
     valid_until_month: str = ""  # "YYYY-MM": its validity ends that month
+    located: bool | None = None  # has coordinates (the map shows those; the list can show the others)
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> LksFilter:
@@ -389,6 +390,7 @@ class LksFilter:
             accreditation_grade=params.get("accreditation_grade", "") if params.get("accreditation_grade") in ("A", "B", "C") else "",
             registered_month=month("registered_month"),
             valid_until_month=month("valid_until_month"),
+            located=flag("located"),
         )
 
     @staticmethod

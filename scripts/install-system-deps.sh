@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the test suite needs on a bare Debian machine: Chromium for
 # the browser tests, the PostgreSQL client tools (backups too), poppler's
-# pdftoppm and a font for PDFs and screenshots. As root they are installed;
+# pdftoppm, a font for PDFs and screenshots, and npm for the map's Leaflet. As root they are installed;
 # otherwise the exact command is printed (and scripts/test-services.sh reports what is still missing).
 set -eu
 need=""
@@ -9,6 +9,7 @@ need=""
 command -v pg_isready >/dev/null || need="$need postgresql-client"
 command -v pdftoppm >/dev/null || need="$need poppler-utils"  # the visit report PDF test renders a page
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need="$need fonts-dejavu-core"
+command -v npm >/dev/null || need="$need npm"  # the map's Leaflet (scripts/vendor-js.sh)
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" = 0 ]; then
   echo "install-system-deps: installing$need"

@@ -9,11 +9,12 @@ from litestar.datastructures import MutableScopeHeaders, ResponseHeader
 from litestar.types import Message, Scope
 
 # Scripts and styles only from our own origin: no inline script anywhere.
+_IMG_SRC = "img-src 'self' data: blob:"
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data: blob:",
+    _IMG_SRC,
     "connect-src 'self'",
     "worker-src 'self'",
     "manifest-src 'self'",
@@ -22,6 +23,14 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+
+def policy_with_images_from(*sources: str) -> str:
+    """The policy with images also allowed from ``sources`` (e.g. the map
+    page's tile server), for the one route that needs them."""
+    return CONTENT_SECURITY_POLICY.replace(_IMG_SRC, " ".join([_IMG_SRC, *sources]), 1)
+
+
 # Camera and position are off everywhere; the visit form's route turns on
 # what it needs with its own header (PERMISSIONS_FOR_VISITS).
 PERMISSIONS_POLICY = "camera=(), geolocation=(), microphone=(), payment=(), usb=()"

@@ -126,6 +126,14 @@ class _Reader:
             return default
         return raw
 
+    def tiles(self, name: str, default: str) -> str:
+        """A map tile URL template: http(s), with {z}, {x} and {y}."""
+        value = self.url(name, default, ("https", "http")) or default
+        if value != default and not all(p in value for p in ("{z}", "{x}", "{y}")):
+            self.problems.append(f"{name}={value!r}: expected a tile URL template with {{z}}, {{x}} and {{y}}")
+            return default
+        return value
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -168,6 +176,9 @@ class Settings:
     retention_login_days: int = 90  # sign-in attempts (usernames, addresses) are kept this long
     retention_outbox_days: int = 30  # sent or abandoned e-mails are kept this long
     public_rate_limit: int = 60  # requests per minute per address to the public pages (0: no limit)
+    # The map's tiles: a {z}/{x}/{y} template (OpenStreetMap's standard tiles by default) and its credit line.
+    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tiles_attribution: str = "© OpenStreetMap contributors"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -223,6 +234,8 @@ class Settings:
             retention_login_days=r.integer("SIGAP_RETENTION_LOGIN_DAYS", 90, low=1, high=3650),
             retention_outbox_days=r.integer("SIGAP_RETENTION_OUTBOX_DAYS", 30, low=1, high=3650),
             public_rate_limit=r.integer("SIGAP_PUBLIC_RATE_LIMIT", 60, low=0, high=100_000),
+            map_tiles_url=r.tiles("SIGAP_MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+            map_tiles_attribution=r.text("SIGAP_MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")[:300],
         )
         if r.problems:
             raise SettingsError(r.problems)

@@ -177,6 +177,9 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/api/v1/sightings/{sighting}/outcome", STAFF),
     ("GET", "/api/v1/sightings/lks", REPORTERS),
     ("GET", "/admin/lks-search", ADMIN),
+    # the map of LKS (overview/map): Dinas Sosial only.
+    ("GET", "/map", STAFF),
+    ("GET", "/api/v1/map/lks", STAFF),
     # improvement plans: managers answer their own LKS's actions, staff plan and decide.
     ("GET", "/accreditation/improvement", STAFF_MANAGER),
     ("GET", "/accreditation/improvement/new", STAFF),
