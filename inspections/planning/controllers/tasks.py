@@ -20,6 +20,7 @@ from inspections.findings import services as findings
 from inspections.planning import services
 from inspections.planning.controllers.calendar import calendar_href
 from inspections.planning.tables import TaskKind, TaskStatus
+from inspections.teams import whatsapp
 from inspections.teams.services import team_choices
 from inspections.web import FIELD_OR_STAFF, date_field, failed, form_page, int_field
 from registry import regions
@@ -141,6 +142,7 @@ async def _task_page(request: Request, task_id: int, status_code: int = 200, **c
         finding_severity_choices=choices(findings.FINDING_SEVERITY_LABELS),
         today=services.today_wib(now),
         now=now,
+        handoff=await whatsapp.task_handoff(detail["task"], viewer_id=actor.user_id, base_url=settings_of(request).base_url),
         **context,
     )
 
