@@ -81,6 +81,10 @@ def test_the_viewer_is_not_offered_a_message_to_themself(client, world):
     login(client, "agus")
     found = links(client.get(f"/tasks/{world.task_a['id']}").text)
     assert set(found) == {"628123456789"}
+    # The API gives the tablet the same links.
+    api = client.get(f"/api/v1/tasks/{world.task_a['id']}").json()["whatsapp"]
+    assert [(w["name"], w["agency"]) for w in api] == [("Pak RT Sukamaju", "RT/RW")]
+    assert parse_qs(urlsplit(api[0]["url"]).query)["text"][0] == found["628123456789"]
 
 
 def test_alert_rows_offer_the_team_and_managers_get_none(client, call, world, make_user):
@@ -107,7 +111,7 @@ def test_a_partner_sees_links_for_their_teams_alerts_only(client, call, world):
     assert "628123456789" in found
 
 
-@pytest.mark.parametrize("path", ["/tasks/{task}", "/alerts"])
+@pytest.mark.parametrize("path", ["/tasks/{task}", "/api/v1/tasks/{task}", "/alerts"])
 def test_handoff_queries_do_not_grow_with_members_or_alerts(client, call, world, make_lks, count_queries, path):
     now = datetime.now(timezone.utc)
     call(raise_alerts, now=now + timedelta(days=3))

@@ -238,7 +238,12 @@ class TasksAPI(Controller):
 
     @get("/{task_id:int}")
     async def get_task(self, request: Request, task_id: FromPath[int]) -> dict:
-        return _api_task(await services.get_task(actor_of(request), task_id), utcnow())
+        """The task, and ``whatsapp``: a ``wa.me`` link with a prefilled
+        message per member of its team with a usable number (the caller left out)."""
+        actor = actor_of(request)
+        row = await services.get_task(actor, task_id)
+        handoff = await whatsapp.task_handoff(row, viewer_id=actor.user_id, base_url=settings_of(request).base_url)
+        return {**_api_task(row, utcnow()), "whatsapp": [{"name": h["name"], "agency": h["agency"], "url": h["href"]} for h in handoff]}
 
     @post("/{task_id:int}/actions", status_code=HTTP_200_OK)
     async def act(self, request: Request, task_id: FromPath[int], data: JSONBody[TaskActionBody]) -> dict:
