@@ -142,3 +142,20 @@ def test_field_home_queries_do_not_grow_with_tasks(client, call, make_lks, field
     many = len(count_queries)
     assert many == few, "\n".join(count_queries.statements)
     assert few <= 10, f"{few} statements:\n" + "\n".join(count_queries.statements)
+
+
+def test_many_overdue_tasks_do_not_push_todays_off_the_page(client, call, make_lks, field):
+    from inspections.planning.home import SHOWN
+
+    pinang = field["teams"][0]
+    today = today_wib(now_utc())
+    for i in range(SHOWN + 2):
+        lks = make_lks(f"LKSA Tunggakan {i:02d}")
+        add_routine(call, lks["id"], pinang["id"], field["users"]["agus"]["id"], today - timedelta(days=10 + i))
+    login(client, "agus")
+    text = client.get("/").text
+    overdue = text.split('id="home-overdue"')[1].split('id="home-today"')[0]
+    assert overdue.count('class="home-task overdue"') == SHOWN
+    assert f"LKSA Tunggakan {SHOWN + 1:02d}" in overdue  # the longest overdue first
+    assert f'href="/tasks?status=active&amp;to={(today - timedelta(days=1)).isoformat()}"' in overdue
+    assert "LKSA Hari Ini" in text.split('id="home-today"')[1]
