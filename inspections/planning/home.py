@@ -58,6 +58,9 @@ async def field_home(user, now: datetime) -> dict | None:
          "href": _list_href(today + timedelta(days=1), end)},
     ]
     shown = [t for g in groups for t in g["tasks"]]
+    # A quiet week: say when the next visit is, so the page is never a dead end.
+    following = [] if shown else await search_tasks(actor, statuses=statuses, due_from=end + timedelta(days=1), limit=1)
+    shown += following
     places = await regions.region_names({t["kelurahan_code"] for t in shown} | {t["kecamatan_code"] for t in shown})
     return {
         "template": "inspections/_home_tasks.html",
@@ -66,7 +69,8 @@ async def field_home(user, now: datetime) -> dict | None:
         "places": places,
         "today": today,
         "week_end": end,
-        "empty": not shown,
+        "empty": not groups[0]["tasks"] + groups[1]["tasks"] + groups[2]["tasks"],
+        "next": following[0] if following else None,
         "alerts": await unacknowledged_count(actor),
         "can_report": user.role == "inspector",
     }

@@ -116,11 +116,17 @@ def test_staff_and_managers_get_no_task_panel(client, field, make_user):
         assert "home-tasks" not in text and "LKSA Terlambat" not in text
 
 
-def test_empty_week_says_so(client, make_user):
-    make_user("baru", "inspector")
+def test_empty_week_says_so_and_names_the_next_task(client, call, make_user, make_lks):
+    user = make_user("baru", "inspector")
     login(client, "baru")
     text = client.get("/").text
+    assert "Tidak ada tugas yang jatuh tempo minggu ini" in text and "Tugas Anda berikutnya" not in text
+    team = call(teams.create_team, STAFF, name="Tim Baru", area_code="36.71.11", now=now_utc())
+    call(teams.add_member, STAFF, team["id"], agency="dinsos", user_id=user["id"], is_lead=True, now=now_utc())
+    later = add_routine(call, make_lks("LKSA Bulan Depan")["id"], team["id"], user["id"], week_end(today_wib(now_utc())) + timedelta(days=9))
+    text = client.get("/").text
     assert "Tidak ada tugas yang jatuh tempo minggu ini" in text
+    assert "Tugas Anda berikutnya" in text and f'href="/tasks/{later["id"]}"' in text
 
 
 def test_field_home_queries_do_not_grow_with_tasks(client, call, make_lks, field, count_queries):
