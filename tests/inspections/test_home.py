@@ -165,3 +165,14 @@ def test_many_overdue_tasks_do_not_push_todays_off_the_page(client, call, make_l
     assert f"LKSA Tunggakan {SHOWN + 1:02d}" in overdue  # the longest overdue first
     assert f'href="/tasks?status=active&amp;to={(today - timedelta(days=1)).isoformat()}"' in overdue
     assert "LKSA Hari Ini" in text.split('id="home-today"')[1]
+
+
+def test_field_home_in_english(client, field):
+    from tests.conftest import form
+
+    login(client, "agus")
+    form(client, "/lang", {"locale": "en", "next": "/"})
+    text = client.get("/").text
+    for words in ("Your work", "Overdue", "Due today", "Fill in the visit report", "open alert"):
+        assert words in text, words
+    assert "Jatuh tempo hari ini" not in text

@@ -111,8 +111,8 @@ def test_a_partner_sees_links_for_their_teams_alerts_only(client, call, world):
     assert "628123456789" in found
 
 
-@pytest.mark.parametrize("path", ["/tasks/{task}", "/api/v1/tasks/{task}", "/alerts"])
-def test_handoff_queries_do_not_grow_with_members_or_alerts(client, call, world, make_lks, count_queries, path):
+@pytest.mark.parametrize(("path", "budget"), [("/tasks/{task}", 9), ("/api/v1/tasks/{task}", 5), ("/alerts", 9)])
+def test_handoff_queries_do_not_grow_with_members_or_alerts(client, call, world, make_lks, count_queries, path, budget):
     now = datetime.now(timezone.utc)
     call(raise_alerts, now=now + timedelta(days=3))
     login(client, "rina")
@@ -131,4 +131,4 @@ def test_handoff_queries_do_not_grow_with_members_or_alerts(client, call, world,
     assert page.status_code == 200 and "6281270000007" in page.text
     many = len(count_queries)
     assert many == few, "\n".join(count_queries.statements)
-    assert few <= 15, f"{few} statements:\n" + "\n".join(count_queries.statements)
+    assert few <= budget, f"{few} statements:\n" + "\n".join(count_queries.statements)
