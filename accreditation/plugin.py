@@ -11,6 +11,7 @@ from typing import Any
 from accreditation import jobs
 from accreditation.cycles import services as cycles
 from accreditation.cycles.panel import accreditation_panel
+from accreditation.home import manager_accreditation
 from accreditation.improvement import jobs as improvement_jobs
 from accreditation.improvement.labels import TEMPLATE_GLOBALS as IMPROVEMENT_GLOBALS
 from accreditation.improvement.panel import plan_panel
@@ -23,7 +24,7 @@ from registry.access import STAFF_ROLES
 from registry.hooks import ACCREDITATION_REPORTED, LKS_DETAIL_PANELS
 from sigap.i18n import N_
 from sigap.tables import Role
-from sigap.wiring import AFTER_MIGRATE, DomainPlugin, Wiring
+from sigap.wiring import AFTER_MIGRATE, HOME_PANELS, DomainPlugin, Wiring
 
 # The hooks joint monitoring offers (inspections.hooks): named here, not
 # imported, since accreditation and inspections never import each other.
@@ -64,6 +65,7 @@ class AccreditationPlugin(DomainPlugin):
         wiring.add_job("training-plan", training_jobs.plan_training, hour=0, minute=30)
         wiring.add_demo("accreditation", _demo, order=20)
         wiring.add_demo("training", load_training_demo, order=60)
+        wiring.contribute(HOME_PANELS, manager_accreditation)  # an LKS manager's home: accreditation and actions
 
     def route_handlers(self) -> list[Any]:
         from accreditation.assessments.controllers import route_handlers as assessments

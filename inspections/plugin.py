@@ -11,11 +11,13 @@ from typing import Any
 from inspections import audit_names
 from inspections.alerts import jobs as alert_jobs
 from inspections.findings import services as findings
+from inspections.findings.home import manager_findings
 from inspections.findings.labels import TEMPLATE_GLOBALS as FINDINGS_GLOBALS
 from inspections.hooks import lazy_alert_sources, lazy_risk
 from inspections.incidents import services as incidents
 from inspections.planning import jobs as planning_jobs
 from inspections.planning import services as planning
+from inspections.planning.home import field_home
 from inspections.planning.risk import risk_panel
 from inspections.teams import services as teams
 from inspections.visits import gate
@@ -36,6 +38,7 @@ from sigap.wiring import (
     ACTION_LABELS,
     AFTER_MIGRATE,
     ENTITY_NAMES,
+    HOME_PANELS,
     DomainPlugin,
     Wiring,
 )
@@ -90,6 +93,8 @@ class InspectionsPlugin(DomainPlugin):
         for namer in audit_names.NAMERS:
             wiring.contribute(ENTITY_NAMES, namer)
         wiring.contribute(ACTION_LABELS, audit_names.ACTION_LABELS)
+        wiring.contribute(HOME_PANELS, field_home)  # inspectors' and partners' home: their tasks
+        wiring.contribute(HOME_PANELS, manager_findings)  # an LKS manager's home: findings to answer
 
     def route_handlers(self) -> list[Any]:
         from inspections.alerts.controllers import route_handlers as alerts

@@ -7,6 +7,7 @@ from typing import Any
 from litestar.config.app import AppConfig
 
 from registry import audit_names, cli, jobs, lookup
+from registry.home import manager_registration
 from registry.access import lks_exists
 from registry.public import jobs as public_jobs
 from registry.regions import ensure_shipped_regions
@@ -19,6 +20,7 @@ from sigap.wiring import (
     ACTION_LABELS,
     AFTER_MIGRATE,
     ENTITY_NAMES,
+    HOME_PANELS,
     LKS_EXISTS,
     LKS_SEARCH,
     DomainPlugin,
@@ -48,6 +50,7 @@ class RegistryPlugin(DomainPlugin):
         wiring.add_cli(cli.configure)
         wiring.contribute(RETENTION, staging.purge_for_retention)
         wiring.add_job("purge-rate-limits", public_jobs.purge_rate_limits, minute=17)
+        wiring.contribute(HOME_PANELS, manager_registration)  # an LKS manager's home: status and documents
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config = super().on_app_init(app_config)

@@ -13,10 +13,11 @@ from litestar.status_codes import HTTP_200_OK
 
 from inspections.alerts import services as alerts
 from inspections.incidents.tables import Severity
+from inspections.teams import whatsapp
 from registry.access import FIELD_ROLES, STAFF_ROLES
 from sigap.i18n import _
 from sigap.tables import Role
-from sigap.web import actor_of, page, requires, utcnow
+from sigap.web import actor_of, page, requires, settings_of, utcnow
 
 ANY_ROLE = requires(*STAFF_ROLES, *FIELD_ROLES, Role.manager)
 
@@ -39,6 +40,9 @@ class AlertPages(Controller):
         actor = actor_of(request)
         items = await alerts.inbox(actor, include_acknowledged=show_all, now=now, severity=severity or None)
         open_count = await alerts.unacknowledged_count(actor)
+        handoffs = {}
+        if actor.role in STAFF_ROLES | FIELD_ROLES:  # an LKS manager hands nothing to the joint team
+            handoffs = await whatsapp.alert_handoffs(items, viewer_id=actor.user_id, base_url=settings_of(request).base_url)
         return page(
             "inspections/alerts.html",
             items=items,
@@ -46,6 +50,7 @@ class AlertPages(Controller):
             severity=severity,
             severity_label=alerts.severity_label(severity) if severity else "",
             open_count=open_count,
+            handoffs=handoffs,
             message=_("Alert acknowledged.") if _flag(acked) else None,
         )
 

@@ -237,7 +237,7 @@ async def inbox(
                 "id": row["id"], "kind": row["kind"], "severity": row["severity"], "title": title(row, today=today),
                 "kind_label": kind_label(row["kind"]), "severity_label": severity_label(row["severity"]),
                 "link": link_for(row, actor), "lks_id": row["lks"], "lks_name": row["lks_name"] or "",
-                "task_id": row["task"], "raised_at": row["raised_at"], "escalated_at": row["escalated_at"],
+                "task_id": row["task"], "team_id": row["team"], "raised_at": row["raised_at"], "escalated_at": row["escalated_at"],
                 "resolved_at": row["resolved_at"], "resolved": row["resolved_at"] is not None,
                 "acknowledged": acknowledged, "acknowledged_at": acked_at if acknowledged else None,
                 "age": age(last, now), "_last": last.timestamp(),

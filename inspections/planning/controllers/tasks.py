@@ -20,6 +20,7 @@ from inspections.findings import services as findings
 from inspections.planning import services
 from inspections.planning.controllers.calendar import calendar_href
 from inspections.planning.tables import TaskKind, TaskStatus
+from inspections.teams import whatsapp
 from inspections.teams.services import team_choices
 from inspections.web import FIELD_OR_STAFF, date_field, failed, form_page, int_field
 from registry import regions
@@ -146,6 +147,7 @@ async def _task_page(request: Request, task_id: int, status_code: int = 200, **c
         finding_severity_choices=choices(findings.FINDING_SEVERITY_LABELS),
         today=services.today_wib(now),
         now=now,
+        handoff=await whatsapp.task_handoff(detail["task"], viewer_id=actor.user_id, base_url=settings_of(request).base_url),
         **context,
     )
 
@@ -241,7 +243,12 @@ class TasksAPI(Controller):
 
     @get("/{task_id:int}")
     async def get_task(self, request: Request, task_id: FromPath[int]) -> dict:
-        return _api_task(await services.get_task(actor_of(request), task_id), utcnow())
+        """The task, and ``whatsapp``: a ``wa.me`` link with a prefilled
+        message per member of its team with a usable number (the caller left out)."""
+        actor = actor_of(request)
+        row = await services.get_task(actor, task_id)
+        handoff = await whatsapp.task_handoff(row, viewer_id=actor.user_id, base_url=settings_of(request).base_url)
+        return {**_api_task(row, utcnow()), "whatsapp": [{"name": h["name"], "agency": h["agency"], "url": h["href"]} for h in handoff]}
 
     @post("/{task_id:int}/actions", status_code=HTTP_200_OK)
     async def act(self, request: Request, task_id: FromPath[int], data: JSONBody[TaskActionBody]) -> dict:

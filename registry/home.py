@@ -1,0 +1,50 @@
+"""The registry's panel on an LKS manager's home page
+(``sigap.wiring.HOME_PANELS``): their LKS's registration status and
+validity, and the required documents still to upload (missing, rejected
+or expired: the same checklist the LKS page shows), each linking to where
+it is uploaded. A manager sees their own LKS only (``registry.access``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from registry import documents
+from registry.access import ensure_can_see
+from registry.guide import TO_UPLOAD
+from registry.tables import Lks, RegistrationStatus
+from sigap.audit import Actor
+from sigap.errors import NotFound
+from sigap.i18n import WIB
+from sigap.tables import Role
+
+RENEWAL_WARNING_DAYS = 90  # the registration alert's horizon: time to apply for renewal
+
+
+async def manager_registration(user, now: datetime) -> dict | None:
+    if user is None or user.role != Role.manager or not user.lks_id:
+        return None
+    actor = Actor(user_id=user.id, username=user.username, role=user.role, lks_id=user.lks_id)
+    try:
+        ensure_can_see(actor, user.lks_id)
+    except NotFound:
+        return None
+    lks = await Lks.select(
+        Lks.id, Lks.name, Lks.kind, Lks.legal_entity, Lks.registration_status, Lks.status_reason, Lks.certificate_number,
+        Lks.registered_on, Lks.valid_until,
+    ).where(Lks.id == user.lks_id).first()
+    if lks is None:
+        return None
+    today = now.astimezone(WIB).date()
+    checklist = await documents.checklist(lks, today=today)
+    days_left = (lks["valid_until"] - today).days if lks["valid_until"] else None
+    registered = lks["registration_status"] == RegistrationStatus.registered.value
+    return {
+        "template": "registry/_home.html",
+        "order": 20,
+        "lks": lks,
+        "days_left": days_left,
+        "renew_soon": registered and days_left is not None and 0 <= days_left <= RENEWAL_WARNING_DAYS,
+        "to_upload": [i for i in checklist if i["state"] in TO_UPLOAD],
+        "pending": sum(1 for i in checklist if i["state"] == "pending"),
+        "required": len(checklist),
+    }
