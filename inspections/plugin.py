@@ -17,6 +17,7 @@ from inspections.incidents import services as incidents
 from inspections.planning import jobs as planning_jobs
 from inspections.planning import services as planning
 from inspections.planning.risk import risk_panel
+from inspections.public_reports import audit_names as public_report_names
 from inspections.teams import services as teams
 from inspections.visits import gate
 from inspections.visits.checklists import load_shipped_checklists
@@ -90,13 +91,17 @@ class InspectionsPlugin(DomainPlugin):
         for namer in audit_names.NAMERS:
             wiring.contribute(ENTITY_NAMES, namer)
         wiring.contribute(ACTION_LABELS, audit_names.ACTION_LABELS)
+        wiring.add_menu(N_("Public reports"), "/public-reports", STAFF_ROLES, order=36)
+        wiring.contribute(ENTITY_NAMES, public_report_names.NAMER)
+        wiring.contribute(ACTION_LABELS, public_report_names.ACTION_LABELS)
 
     def route_handlers(self) -> list[Any]:
         from inspections.alerts.controllers import route_handlers as alerts
         from inspections.findings.controllers import route_handlers as findings
         from inspections.incidents.controllers import route_handlers as incidents
         from inspections.planning.controllers import route_handlers as planning
+        from inspections.public_reports.controllers import route_handlers as public_reports
         from inspections.teams.controllers import route_handlers as teams
         from inspections.visits.controllers import route_handlers as visits
 
-        return [*teams, *planning, *incidents, *alerts, *visits, *findings]
+        return [*teams, *planning, *incidents, *alerts, *visits, *findings, *public_reports]
