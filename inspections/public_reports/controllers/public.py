@@ -20,6 +20,7 @@ from inspections.public_reports import services
 from registry import regions
 from registry.public import services as register
 from registry.public.http import RATE_LIMIT
+from sigap.bodies import Id
 from sigap.errors import DomainError, NotFound
 from sigap.i18n import _, normalize_locale
 from sigap.web import ANONYMOUS, client_address, page, settings_of, utcnow
@@ -150,7 +151,7 @@ class ReportBody:
 
     what: str
     form_token: str
-    lks_id: int | None = None
+    lks_id: Id | None = None
     place_name: str = ""
     place_address: str = ""
     kelurahan_code: str = ""
