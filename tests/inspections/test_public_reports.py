@@ -109,6 +109,10 @@ def test_report_an_lks_from_the_register_and_follow_only_its_status(client, call
     linked = call(PublicReport.select().where(PublicReport.code == code).first().run)
     incident = call(Incident.select().where(Incident.id == linked["incident"]).first().run)
     assert incident["source"] == "public_complaint" and incident["lks"] == lks["id"] and WHAT in incident["description"]
+    as_role("staff")
+    incident_page = client.get(f"/incidents/{incident['id']}")
+    assert f'href="/public-reports/{linked["id"]}"' in incident_page.text and code[:5] in incident_page.text
+    client.cookies.clear()
 
     # The incident is closed: so is the report, for the reporter.
     call(incidents.close_incident, STAFF, incident["id"], outcome="Anak-anak aman, pengasuh diganti.", now=datetime.now(timezone.utc))

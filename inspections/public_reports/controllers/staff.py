@@ -76,8 +76,9 @@ class PublicReportPages(Controller):
     async def index(self, request: Request, show: FromQuery[str] = "new") -> Template:
         show = show if show in FILTERS else "new"
         rows = await services.list_reports(actor_of(request), triage=_triage_filter(show))
+        untriaged = len(rows) if show == "new" and len(rows) < services.LIST_LIMIT else await services.count_untriaged()
         return page("inspections/public_reports/list.html", rows=rows, show=show, status_labels=STATUS_LABELS,
-                    triage_labels=services.TRIAGE_LABELS)
+                    triage_labels=services.TRIAGE_LABELS, untriaged=untriaged)
 
     @get("/{report_id:int}")
     async def detail(self, request: Request, report_id: FromPath[int]) -> Template:
