@@ -367,3 +367,26 @@ def test_query_budgets(client, call, settings, make_lks, as_role, count_queries)
         many = measure(path)
         assert many == few[path], f"{path}: {few[path]} statements with 1 report, {many} with 16\n" + "\n".join(count_queries.statements)
         assert many <= 12, f"{path}: {many}\n" + "\n".join(count_queries.statements)
+
+
+def test_staff_triage_through_the_api(client, call, settings, as_role):
+    codes = [sent_code(send(client, settings, **described(place_name=f"Rumah Singgah {n}"))) for n in ("Satu", "Dua")]
+    as_role("staff")
+    headers = {"X-CSRFToken": client.cookies.get("sigap_csrf")}
+    listed = client.get("/api/v1/public-reports").json()["items"]
+    assert sorted(r["code"] for r in listed) == sorted(codes) and all("what" not in r and "contact_phone" not in r for r in listed)
+    first, second = (next(r for r in listed if r["code"] == c) for c in codes)
+    stale = client.post(f"/api/v1/public-reports/{first['id']}/triage", json={"decision": "closed", "version": 7, "reason": "Duplikat laporan."},
+                        headers=headers)
+    assert stale.status_code == 409
+    closed = client.post(f"/api/v1/public-reports/{first['id']}/triage", json={"decision": "closed", "version": 1, "reason": "Duplikat laporan."},
+                         headers=headers)
+    assert closed.status_code == 201 and closed.json()["triage"] == "closed" and closed.json()["version"] == 2
+    unknown = client.post(f"/api/v1/public-reports/{second['id']}/triage", json={"decision": "maybe", "version": 1}, headers=headers)
+    assert unknown.status_code == 422 and "decision" in unknown.json()["fields"]
+    sighting = client.post(f"/api/v1/public-reports/{second['id']}/triage",
+                           json={"decision": "sighting", "version": 1, "kelurahan_code": "36.71.11.1005", "kind": "lksa"}, headers=headers)
+    assert sighting.status_code == 201 and sighting.json()["sighting"]
+    assert [r["code"] for r in client.get("/api/v1/public-reports?show=new").json()["items"]] == []
+    client.cookies.clear()
+    assert [client.get(f"/api/v1/public/reports/{c}").json()["status"] for c in codes] == ["closed", "handling"]
