@@ -18,6 +18,7 @@ from inspections.planning import jobs as planning_jobs
 from inspections.planning import services as planning
 from inspections.planning.risk import risk_panel
 from inspections.public_reports import audit_names as public_report_names
+from inspections.public_reports import jobs as public_report_jobs
 from inspections.teams import services as teams
 from inspections.visits import gate
 from inspections.visits.checklists import load_shipped_checklists
@@ -94,6 +95,7 @@ class InspectionsPlugin(DomainPlugin):
         wiring.add_menu(N_("Public reports"), "/public-reports", STAFF_ROLES, order=36)
         wiring.contribute(ENTITY_NAMES, public_report_names.NAMER)
         wiring.contribute(ACTION_LABELS, public_report_names.ACTION_LABELS)
+        wiring.contribute(RETENTION, public_report_jobs.purge_contacts)
 
     def route_handlers(self) -> list[Any]:
         from inspections.alerts.controllers import route_handlers as alerts

@@ -390,3 +390,21 @@ def test_staff_triage_through_the_api(client, call, settings, as_role):
     assert [r["code"] for r in client.get("/api/v1/public-reports?show=new").json()["items"]] == []
     client.cookies.clear()
     assert [client.get(f"/api/v1/public/reports/{c}").json()["status"] for c in codes] == ["closed", "handling"]
+
+
+def test_retention_clears_old_contacts_and_sender_keys_only(client, call, settings, as_role):
+    from inspections.public_reports import jobs
+
+    codes = [sent_code(send(client, settings, **CONTACT, **described(place_name=f"Tempat {n}"))) for n in ("Lama", "Baru")]
+    as_role("staff")
+    now = datetime.now(timezone.utc)
+    for code in codes:
+        report_id = call(PublicReport.select(PublicReport.id).where(PublicReport.code == code).first().run)["id"]
+        call(triage.close, STAFF, report_id, version=None, reason="Sudah ditangani kelurahan.", now=now)
+    call(PublicReport.update({PublicReport.triaged_at: now - timedelta(days=400), PublicReport.received_at: now - timedelta(days=401)})
+         .where(PublicReport.code == codes[0]).run)
+    assert call(jobs.purge_contacts, now, settings, None) == {"public_report_contacts": 1, "public_report_sender_keys": 1}
+    old, new = (call(PublicReport.select().where(PublicReport.code == c).first().run) for c in codes)
+    assert (old["contact_phone"], old["contact_name"], old["sender_key"], old["what"]) == ("", "", "", WHAT)
+    assert new["contact_phone"] == "0857 1111 2222" and new["sender_key"]
+    assert call(jobs.purge_contacts, now, settings, None) == {}
