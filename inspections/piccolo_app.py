@@ -11,6 +11,7 @@ TABLE_MODULES = [
     "inspections.alerts.tables",
     "inspections.findings.tables",
     "inspections.visits.tables",
+    "inspections.public_reports.tables",
 ]
 
 APP_CONFIG = AppConfig(

@@ -19,6 +19,8 @@ from inspections.planning import jobs as planning_jobs
 from inspections.planning import services as planning
 from inspections.planning.home import field_home
 from inspections.planning.risk import risk_panel
+from inspections.public_reports import audit_names as public_report_names
+from inspections.public_reports import jobs as public_report_jobs
 from inspections.teams import services as teams
 from inspections.visits import gate
 from inspections.visits.checklists import load_shipped_checklists
@@ -95,13 +97,18 @@ class InspectionsPlugin(DomainPlugin):
         wiring.contribute(ACTION_LABELS, audit_names.ACTION_LABELS)
         wiring.contribute(HOME_PANELS, field_home)  # inspectors' and partners' home: their tasks
         wiring.contribute(HOME_PANELS, manager_findings)  # an LKS manager's home: findings to answer
+        wiring.add_menu(N_("Public reports"), "/public-reports", STAFF_ROLES, order=36)
+        wiring.contribute(ENTITY_NAMES, public_report_names.NAMER)
+        wiring.contribute(ACTION_LABELS, public_report_names.ACTION_LABELS)
+        wiring.contribute(RETENTION, public_report_jobs.purge_contacts)
 
     def route_handlers(self) -> list[Any]:
         from inspections.alerts.controllers import route_handlers as alerts
         from inspections.findings.controllers import route_handlers as findings
         from inspections.incidents.controllers import route_handlers as incidents
         from inspections.planning.controllers import route_handlers as planning
+        from inspections.public_reports.controllers import route_handlers as public_reports
         from inspections.teams.controllers import route_handlers as teams
         from inspections.visits.controllers import route_handlers as visits
 
-        return [*teams, *planning, *incidents, *alerts, *visits, *findings]
+        return [*teams, *planning, *incidents, *alerts, *visits, *findings, *public_reports]

@@ -328,6 +328,11 @@ async def csrf_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> N
     when the body is JSON (a cross-site form cannot send that type)."""
     if connection.scope["method"] in SAFE_METHODS or connection.scope.get("auth") == "token":
         return
+    if handler.opt.get(ANONYMOUS):
+        # Public routes read no session and no cookie: there is no ambient
+        # credential a forged request could use (the public report form has
+        # its own signed token).
+        return
     request = connection if isinstance(connection, Request) else Request(connection.scope, connection.receive)
     content_type, _params = request.content_type
     if handler.opt.get("csrf_json_exempt") and content_type == "application/json":

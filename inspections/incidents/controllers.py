@@ -17,6 +17,7 @@ from msgspec import Struct
 from inspections.incidents import services
 from inspections.incidents.tables import IncidentCategory, IncidentSource, Severity
 from inspections.planning.services import today_wib
+from inspections.public_reports.triage import report_for_incident
 from inspections.web import NO_STORE, STAFF, failed, form_page, int_field
 from registry import services as registry_services
 from registry.regions import region_names
@@ -62,6 +63,7 @@ async def _incident_page(request: Request, incident_id: int, status_code: int = 
         actions=await services.incident_actions(actor, incident_id),
         tasks=await services.incident_tasks(actor, incident_id),
         referral_choices=choices(services.REFERRAL_LABELS),
+        public_report=await report_for_incident(incident_id),
         **context,
     )
     response.headers.update(NO_STORE)

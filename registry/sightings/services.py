@@ -169,11 +169,15 @@ async def create(
     max_photo_bytes: int,
     photo: Photo | None = None,
     reported_hooks: Sequence[ReportedHook] = (),
+    source: str | None = None,
+    source_ref: str = "",
 ) -> tuple[dict, bool]:
     """Store a report; returns (row, created). A retry with the same client
     id returns the first report. Without an LKS picked, a new unregistered
     LKS is created, unless known LKS in the kelurahan look alike and the
-    reporter has not confirmed it is another place (PossibleDuplicates)."""
+    reporter has not confirmed it is another place (PossibleDuplicates).
+    ``source``/``source_ref``: where the report came from when staff record
+    one they received (a public report and its tracking code)."""
     ensure_reporter(actor)
     values = await check_report(data)
     client_key = f"{actor.user_id}:{values['client_id']}" if values["client_id"] else None
@@ -203,7 +207,8 @@ async def create(
             raise StorageUnavailable(_("Photo storage is unavailable right now; nothing was saved. Please try again later.")) from exc
         stored = {"photo_key": key, "photo_type": PHOTO_TYPES[ext], "photo_size": size, "photo_sha256": digest}
     try:
-        row = await _write(actor, values, lks, stored, client_key, now=now, reported_hooks=reported_hooks)
+        row = await _write(actor, values, lks, stored, client_key, now=now, reported_hooks=reported_hooks,
+                           source=source, source_ref=source_ref)
     except BaseException as exc:
         if stored is not None:
             try:
@@ -217,7 +222,8 @@ async def create(
 
 
 async def _write(actor: Actor, values: dict, lks: dict | None, stored: dict | None, client_key: str | None, *,
-                 now: datetime, reported_hooks: Sequence[ReportedHook]) -> dict:
+                 now: datetime, reported_hooks: Sequence[ReportedHook], source: str | None = None,
+                 source_ref: str = "") -> dict:
     async with write_transaction():
         created_lks = lks is None
         if lks is None:
@@ -237,7 +243,8 @@ async def _write(actor: Actor, values: dict, lks: dict | None, stored: dict | No
                 await hook(actor, lks, now)
         sighting = Sighting(
             lks=lks["id"], created_lks=created_lks,
-            source=(SightingSource.partner if actor.role == Role.partner else SightingSource.staff).value,
+            source=source or (SightingSource.partner if actor.role == Role.partner else SightingSource.staff).value,
+            source_ref=source_ref[:64],
             reporter=actor.user_id, reporter_name=actor.username[:200],
             name=values["name"] or lks["name"], address=values["address"] or lks["address"],
             kelurahan_code=values["kelurahan_code"] or lks["kelurahan_code"],
