@@ -16,6 +16,7 @@ from sigap import accounts, tokens
 from sigap.controllers.common import (
     confirm_password,
     start_session,
+    token_makers,
 )
 from sigap.errors import DomainError
 from sigap.tables import Role
@@ -78,7 +79,7 @@ class AccountPages(Controller):
         await start_session(request, response, row)
         return response
 
-    @post("/tokens")
+    @post("/tokens", guards=[token_makers])
     async def create_token(self, request: Request, data: URLEncodedBody[TokenForm]) -> Template:
         try:
             days = int(data.expires_in_days) if data.expires_in_days.strip() else None

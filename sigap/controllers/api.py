@@ -21,6 +21,7 @@ from sigap.controllers.common import (
     PUBLIC,
     end_session,
     start_session,
+    token_makers,
 )
 from sigap.tables import Role
 from sigap.web import (
@@ -80,7 +81,7 @@ class AuthAPI(Controller):
     async def me(self, request: Request) -> dict:
         return {"user": accounts.public_user(await accounts.get_user(current_user(request).id))}
 
-    @post("/tokens", guards=[signed_in], status_code=HTTP_201_CREATED)
+    @post("/tokens", guards=[token_makers], status_code=HTTP_201_CREATED)
     async def create_token(self, request: Request, data: JSONBody[TokenBody]) -> dict:
         """Create a bearer token for the signed-in user; ``token`` is shown only here."""
         raw, row = await tokens.create_token(

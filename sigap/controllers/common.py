@@ -10,15 +10,19 @@ from sigap import accounts
 from sigap.errors import ValidationError
 from sigap.i18n import _, normalize_locale
 from sigap.sessions import COOKIE_NAME, SessionStore
+from sigap.tables import Role
 from sigap.web import (
     LANG_COOKIE,
     actor_of,
+    requires,
     set_cookie_headers,
     utcnow,
 )
 
 log = logging.getLogger("sigap")
 PUBLIC = {"public": True}
+# API tokens are for the office's tablets and systems, never an LKS manager's.
+token_makers = requires(Role.admin, Role.staff, Role.inspector, Role.partner)
 
 
 def int_or_none(value: str | None) -> int | None:

@@ -20,6 +20,7 @@ FIELD_STAFF = frozenset({Role.admin, Role.staff, Role.inspector, Role.partner})
 MANAGER = frozenset({Role.manager})
 REPORTERS = frozenset({Role.admin, Role.staff, Role.partner})  # unregistered-LKS reports
 FILERS = frozenset({Role.admin, Role.staff, Role.inspector})
+NOT_MANAGER = ANY - MANAGER  # API tokens are for the office's devices, not an LKS's
 
 # (method, path, who may use it). {user} and {token} are replaced by ids of
 # another user's account and token.
@@ -39,13 +40,21 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/verify/{token:path}", PUBLIC),
     ("GET", "/api/v1/public/lks", PUBLIC),
     ("GET", "/api/v1/public/verify/{token:path}", PUBLIC),
+    # Public reports (/lapor): anyone sends one and follows it by its code.
+    ("GET", "/lapor", PUBLIC),
+    ("POST", "/lapor", PUBLIC),
+    ("GET", "/lapor/cek", PUBLIC),
+    ("GET", "/lapor/{code:str}", PUBLIC),
+    ("GET", "/api/v1/public/reports/form", PUBLIC),
+    ("POST", "/api/v1/public/reports", PUBLIC),
+    ("GET", "/api/v1/public/reports/{code:str}", PUBLIC),
     ("GET", "/account", ANY),
     ("POST", "/account/password", ANY),
-    ("POST", "/account/tokens", ANY),
+    ("POST", "/account/tokens", NOT_MANAGER),
     ("POST", "/account/tokens/{token}/revoke", ANY),
     ("GET", "/api/v1/auth/me", ANY),
     ("GET", "/api/v1/auth/tokens", ANY),
-    ("POST", "/api/v1/auth/tokens", ANY),
+    ("POST", "/api/v1/auth/tokens", NOT_MANAGER),
     ("DELETE", "/api/v1/auth/tokens/{token}", ANY),
     ("GET", "/admin/users", ADMIN),
     ("GET", "/admin/users/new", ADMIN),
@@ -180,6 +189,26 @@ ROUTES: list[tuple[str, str, object]] = [
     # the map of LKS (overview/map): Dinas Sosial only.
     ("GET", "/map", STAFF),
     ("GET", "/api/v1/map/lks", STAFF),
+    # the dashboard's figures and the monthly report (overview): Dinas Sosial only.
+    ("GET", "/api/v1/dashboard", STAFF),
+    ("GET", "/reports/monthly", STAFF),
+    ("POST", "/reports/monthly", STAFF),
+    ("POST", "/reports/monthly/subscription", STAFF),
+    ("GET", "/reports/monthly/{month:str}/{kind:str}", STAFF),
+    ("GET", "/api/v1/reports/monthly", STAFF),
+    ("POST", "/api/v1/reports/monthly", STAFF),
+    ("PUT", "/api/v1/reports/monthly/subscription", STAFF),
+    ("GET", "/api/v1/reports/monthly/{month:str}", STAFF),
+    # the triage of public reports: staff only (the reporter's contact is restricted).
+    ("GET", "/public-reports", STAFF),
+    ("GET", "/public-reports/{report}", STAFF),
+    ("GET", "/public-reports/{report}/photo", STAFF),
+    ("POST", "/public-reports/{report}/incident", STAFF),
+    ("POST", "/public-reports/{report}/sighting", STAFF),
+    ("POST", "/public-reports/{report}/close", STAFF),
+    ("GET", "/api/v1/public-reports", STAFF),
+    ("GET", "/api/v1/public-reports/{report}", STAFF),
+    ("POST", "/api/v1/public-reports/{report}/triage", STAFF),
     # improvement plans: managers answer their own LKS's actions, staff plan and decide.
     ("GET", "/accreditation/improvement", STAFF_MANAGER),
     ("GET", "/accreditation/improvement/new", STAFF),
@@ -253,7 +282,7 @@ def _app_routes(app) -> set[tuple[str, str]]:
                                 ("task_id", "{task}"), ("team_id", "{team}"), ("member_id", "{member}"), ("incident_id", "{incident}"), ("alert_id", "{alert}"),
                                 ("finding_id", "{finding}"), ("visit_id", "{visit}"), ("photo_id", "{photo}"), ("sighting_id", "{sighting}"),
                                 ("action_id", "{action}"), ("session_id", "{session}"), ("attendance_id", "{attendance}"),
-                                ("assessment_id", "{assessment}"), ("cycle_id", "{cycle}")):
+                                ("assessment_id", "{assessment}"), ("cycle_id", "{cycle}"), ("report_id", "{report}")):
                 path = path.replace("{" + name + ":int}", param)
             found.add((method, path.rstrip("/") or "/"))
     return found
@@ -333,7 +362,8 @@ def targets(make_user, make_lks, call, app):
     return {"{sighting}": str(sighting["id"]), "{alert}": str(alert["id"]), "{user}": str(other["id"]), "{token}": str(token["id"]), "{lks}": str(lks["id"]), "{document}": str(document["id"]),
             "{task}": str(task["id"]), "{team}": str(team["id"]), "{member}": str(member["id"]), "{incident}": str(incident["id"]),
             "{finding}": str(finding["id"]), "{visit}": "999999", "{photo}": "999999",
-            "{action}": "999999", "{session}": "999999", "{attendance}": "999999", "{assessment}": "999999", "{cycle}": "999999"}
+            "{action}": "999999", "{session}": "999999", "{attendance}": "999999", "{assessment}": "999999", "{cycle}": "999999",
+            "{report}": "999999", "{month:str}": "2026-10", "{kind:str}": "pdf"}
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role] + ["anonymous"])

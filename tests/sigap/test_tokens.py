@@ -169,7 +169,7 @@ def test_an_lks_manager_cannot_create_a_token(client, make_user, call):
     login(client, "pengurus")
     r = client.post("/api/v1/auth/tokens", json={"name": "HP saya"}, headers={"X-CSRFToken": csrf_token(client)})
     assert r.status_code == 403
-    assert "API" in r.json()["message"]
+    assert r.json()["error"] == "forbidden"
     page = client.get("/account")
     assert "/account/tokens" not in page.text
     r = form(client, "/account/tokens", {"name": "HP saya"})
