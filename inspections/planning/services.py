@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import partial
 
+from piccolo.columns.combination import WhereRaw
+
 from inspections.findings.services import add_finding, task_findings
 from inspections.planning.tables import Task, TaskKind, TaskStatus, VisitOutcome
 from inspections.teams.services import (
@@ -26,7 +28,7 @@ from registry.access import FIELD_ROLES, is_staff
 from registry.tables import Lks, RegistrationStatus, StatusChange
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import insert_many, lock_row, write_transaction
+from sigap.db import insert_many, is_sqlite, lock_row, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.tables import Role
@@ -79,9 +81,19 @@ def is_overdue(task: dict, now: datetime) -> bool:
 
 
 def overdue_condition(now: datetime):
-    """:func:`is_overdue` as a query condition (lists and counts)."""
-    return Task.status.is_in(list(ACTIVE_STATUSES)) & (
-        (Task.due_at.is_not_null() & (Task.due_at < now)) | (Task.due_at.is_null() & (Task.due_on < today_wib(now)))
+    """:func:`is_overdue` as a query condition (lists and counts). A task
+    with a deadline to the hour has ``due_on`` = its WIB date
+    (:func:`incident_task`; rescheduling clears ``due_at``), so every
+    overdue task has ``due_on <= today``: that range leads, on the due_on
+    index (SQLite, without statistics, would otherwise walk every open task
+    by the status index: ``+status`` keeps it off that one)."""
+    today = today_wib(now)
+    if is_sqlite():
+        active = WhereRaw(f'+"inspections_task"."status" IN {tuple(ACTIVE_STATUSES)!r}')
+    else:
+        active = Task.status.is_in(list(ACTIVE_STATUSES))
+    return (Task.due_on <= today) & active & (
+        (Task.due_at.is_not_null() & (Task.due_at < now)) | (Task.due_at.is_null() & (Task.due_on < today))
     )
 
 

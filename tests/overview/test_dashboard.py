@@ -55,7 +55,8 @@ def world(client, call, now: datetime) -> None:
     urgent = [t["id"] for t in tasks if t["due_at"] is not None]
     call(Task.update({Task.due_on: today - timedelta(days=3)}).where(Task.id.is_in(routine[:5])).run)
     call(Task.update({Task.due_on: today - timedelta(days=2), Task.status: "done"}).where(Task.id == routine[5]).run)
-    call(Task.update({Task.due_at: now - timedelta(hours=1)}).where(Task.id.is_in(urgent[:2])).run)
+    past = now - timedelta(hours=1)  # an urgent task's due_on is its deadline's WIB date
+    call(Task.update({Task.due_at: past, Task.due_on: past.astimezone(WIB).date()}).where(Task.id.is_in(urgent[:2])).run)
     for i, (days, status) in enumerate([(-10, "open"), (-1, "answered"), (-5, "closed"), (7, "open"), (-2, "open")]):
         call(Finding.insert(Finding(
             lks=lks[i * 3]["id"], severity="major", description="Temuan uji dasbor", due_on=today + timedelta(days=days),
