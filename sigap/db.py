@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from piccolo.columns.combination import WhereRaw
+from piccolo.querystring import QueryString
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
@@ -109,6 +110,15 @@ class SigapSQLiteEngine(SQLiteEngine):
         return GuardedSQLiteTransaction(
             engine=self, transaction_type=transaction_type, allow_nested=allow_nested
         )
+
+
+async def fetch(sql: str, *args) -> list[dict]:
+    """Rows of one hand-written statement (``{}`` placeholders, the same
+    SQL on both databases), straight to the engine: for the few hot paths
+    where building the query costs more than running it (the session and
+    its user on every request). Inside a transaction it joins it."""
+    rows = await get_engine().run_querystring(QueryString(sql, *args), in_pool=True)
+    return [row if isinstance(row, dict) else dict(row) for row in rows]
 
 
 def sqlite_path(url: str) -> Path:
