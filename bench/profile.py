@@ -107,7 +107,7 @@ async def _measure(env: dict[str, str], names: list[str], requests: int, profile
     spent = {"db": 0.0, "render": 0.0}
 
     async def counted(self, querystring, *args, **kwargs):
-        statements.append(str(querystring)[:200])
+        statements.append(querystring)  # made text only when shown
         started = time.perf_counter()
         try:
             return await run_querystring(self, querystring, *args, **kwargs)
@@ -115,7 +115,7 @@ async def _measure(env: dict[str, str], names: list[str], requests: int, profile
             spent["db"] += time.perf_counter() - started
 
     async def counted_ddl(self, ddl, *args, **kwargs):
-        statements.append(str(ddl)[:200])
+        statements.append(ddl)
         return await run_ddl(self, ddl, *args, **kwargs)
 
     engine_class.run_querystring, engine_class.run_ddl = counted, counted_ddl
@@ -170,7 +170,7 @@ async def _measure(env: dict[str, str], names: list[str], requests: int, profile
                 assert status == 200, (name, status, body[:300])
             statements.clear()
             await get(role, path)
-            queries = list(statements)
+            queries = [str(statement)[:200] for statement in statements]
             profiler = cProfile.Profile() if profile_dir else None
             times = []
             if profiler:
