@@ -102,17 +102,18 @@ async def visible_task_filter(actor: Actor):
     raise Forbidden(_("Your role does not allow this action."))
 
 
+def _task_query():
+    return Task.select(*Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name"))
+
+
 async def get_task(actor: Actor, task_id: int) -> dict:
     condition = await visible_task_filter(actor)
-    query = Task.select(*Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name")).where(
-        Task.id == task_id
-    )
-    if condition is not None:
-        query = query.where(condition)
-    row = await query.first()
-    if row is None:
+    condition = Task.id == task_id if condition is None else (Task.id == task_id) & condition
+    # The task page, the visit form and the task API: built once.
+    rows = await fetch_where(built_once("inspections.get_task", _task_query), condition, " LIMIT 1")
+    if not rows:
         raise NotFound(_("Task not found."))
-    return row
+    return rows[0]
 
 
 def public_task(row: dict) -> dict:
