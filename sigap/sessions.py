@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -76,9 +77,13 @@ def needs_extension(data: SessionData, idle: timedelta, now: datetime) -> bool:
     return data.expires_at - now < idle - timedelta(minutes=1)
 
 
+EXTEND_EVERY_S = 60.0
+
+
 class DatabaseSessionStore:
     def __init__(self, idle: timedelta) -> None:
         self.idle = idle
+        self._extended: dict[str, float] = {}  # key hash -> when this process last extended it
 
     async def create(self, user_id: int, auth_epoch: int, *, now: datetime) -> str:
         key = secrets.token_urlsafe(32)
@@ -107,8 +112,22 @@ class DatabaseSessionStore:
         return _signed_in(data, {c: row[c] for c in USER_COLUMNS})
 
     async def extend(self, key: str, *, now: datetime) -> None:
-        async with write_transaction():
-            await WebSession.update({WebSession.expires_at: now + self.idle}).where(WebSession.key_hash == _hash(key))
+        # Every request of a session sees the extension due at the same
+        # moment: only the first in this process writes (the others in the
+        # same minute would queue for the write lock, seconds under load).
+        key_hash = _hash(key)
+        started = time.monotonic()
+        if started - self._extended.get(key_hash, -EXTEND_EVERY_S) < EXTEND_EVERY_S:
+            return
+        if len(self._extended) > 10_000:
+            self._extended.clear()
+        self._extended[key_hash] = started
+        try:
+            async with write_transaction():
+                await WebSession.update({WebSession.expires_at: now + self.idle}).where(WebSession.key_hash == key_hash)
+        except BaseException:
+            self._extended.pop(key_hash, None)
+            raise
 
     async def delete(self, key: str) -> None:
         async with write_transaction():

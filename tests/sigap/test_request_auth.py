@@ -82,3 +82,25 @@ def test_a_language_change_shows_on_the_next_page(client, call, make_user):
     assert "Keluar" in client.get("/").text
     call(accounts.set_locale, ADMIN, rina["id"], "en", now=now())
     assert "Sign out" in client.get("/").text
+
+
+def test_requests_arriving_together_extend_their_session_once(call, app, make_user, count_queries):
+    """The idle extension falls due for every request of a session at the
+    same moment: one write, not one per request queued for the write lock."""
+    import asyncio
+    from datetime import timedelta
+
+    store = app.state.session_store
+    user = make_user("rina", "staff")
+    start = now()
+    key = call(store.create, user["id"], user["auth_epoch"], now=start)
+    count_queries.reset()
+
+    async def together():
+        await asyncio.gather(*(store.extend(key, now=start + timedelta(minutes=2)) for _ in range(8)))
+
+    call(together)
+    updates = [s for s in count_queries.statements if s.lstrip().upper().startswith("UPDATE")]
+    assert len(updates) == 1, count_queries.statements
+    # ... and it was extended: alive past the first idle window.
+    assert call(store.get, key, now=start + store.idle + timedelta(minutes=1)) is not None
