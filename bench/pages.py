@@ -15,9 +15,14 @@ def bare(ctx: Context) -> WrkResult:
     return run_wrk(BASELINE, ctx.bare.url + "/", ctx.load)
 
 
+# name -> (role, path) of every page scenario (bench.profile times the same pages in-process).
+PAGE_PATHS: dict[str, tuple[str, str]] = {}
+
+
 def _page(name: str, role: str, path: str, expect: str = "") -> WrkResult:
     """Register a page scenario: GET ``path`` (``{lks}``/``{task}`` filled
     from the world) signed in as ``role``."""
+    PAGE_PATHS[name] = (role, path)
 
     def run(ctx: Context) -> WrkResult:
         url_path = path.format(**ctx.world)

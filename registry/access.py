@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from registry.tables import Lks
 from sigap.audit import Actor
+from sigap.db import fetch, select_all
 from sigap.errors import NotFound
 from sigap.i18n import _
 from sigap.tables import Role
@@ -29,10 +30,11 @@ def ensure_can_see(actor: Actor, lks_id: int) -> None:
 
 async def get_lks(actor: Actor, lks_id: int) -> dict:
     ensure_can_see(actor, lks_id)
-    row = await Lks.select().where(Lks.id == lks_id).first()
-    if row is None:
+    # Every LKS page reads this: the statement is built once (sigap.db.select_all).
+    rows = await fetch(select_all(Lks) + ' WHERE "registry_lks"."id" = {}', lks_id)
+    if not rows:
         raise NotFound(_("LKS not found."))
-    return row
+    return rows[0]
 
 
 async def lks_exists(lks_id: int) -> bool:

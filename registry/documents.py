@@ -19,7 +19,7 @@ from registry.access import ensure_can_see, is_staff, lks_exists
 from registry.tables import Document, DocumentStatus, Lks, LksKind
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import lock_row, unique_violation, write_transaction
+from sigap.db import fetch, lock_row, select_all, unique_violation, write_transaction
 from sigap.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.storage import ObjectNotFound, Storage, StorageError
@@ -355,15 +355,15 @@ async def review_many(actor: Actor, lks_id: int, verdicts: dict[int, tuple[str, 
 
 async def list_documents(actor: Actor, lks_id: int, *, include_superseded: bool = False) -> list[dict]:
     ensure_can_see(actor, lks_id)
-    query = (
-        Document.select()
-        .where(Document.lks == lks_id)
-        .order_by(Document.uploaded_at, ascending=False)
-        .order_by(Document.id, ascending=False)
-    )
+    # The LKS page reads these on every view: the statement is built once.
+    where = '"registry_document"."lks" = {}'
+    args: list = [lks_id]
     if not include_superseded:
-        query = query.where(Document.status != DocumentStatus.superseded.value)
-    return await query
+        where += ' AND "registry_document"."status" <> {}'
+        args.append(DocumentStatus.superseded.value)
+    return await fetch(
+        f'{select_all(Document)} WHERE {where} ORDER BY "registry_document"."uploaded_at" DESC, "registry_document"."id" DESC', *args
+    )
 
 
 def _current_by_type(rows: list[dict]) -> dict[str, dict]:
@@ -376,9 +376,13 @@ def _current_by_type(rows: list[dict]) -> dict[str, dict]:
     return current
 
 
-async def checklist(lks: dict, *, today: date) -> list[dict]:
-    """One line per required type: the current document and its state."""
-    rows = await Document.select().where(Document.lks == lks["id"])
+async def checklist(lks: dict, *, today: date, documents: list[dict] | None = None) -> list[dict]:
+    """One line per required type: the current document and its state.
+    ``documents``: every document of the LKS, when the caller has them."""
+    if documents is None:
+        rows = await Document.select().where(Document.lks == lks["id"])
+    else:  # in the order the query above gives (ties of uploaded_at: the first one wins)
+        rows = sorted(documents, key=lambda row: row["id"])
     current = _current_by_type(rows)
     items = []
     for doc_type in required_types(lks["kind"], lks["legal_entity"]):

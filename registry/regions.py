@@ -4,6 +4,7 @@ national files (``idn-area-data`` layout) load with ``sigap regions import``."""
 from __future__ import annotations
 
 import csv
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -101,10 +102,26 @@ def bounding_box(code: str) -> BoundingBox | None:
 
 # Region names are read on almost every page: cache them per process.
 _names: dict[str, str] = {}
+# So are the lists behind the kecamatan and kelurahan pickers and filters:
+# reference data, changed only by `sigap regions import` (another process:
+# a running server sees it within LIST_TTL_S) or `sigap migrate`.
+_lists: dict[tuple, tuple[float, list[dict]]] = {}
+LIST_TTL_S = 300.0
 
 
 def region_cache_clear() -> None:
     _names.clear()
+    _lists.clear()
+
+
+async def _cached_list(key: tuple, load) -> list[dict]:
+    hit = _lists.get(key)
+    now = time.monotonic()
+    if hit is None or now - hit[0] > LIST_TTL_S:
+        if len(_lists) >= 256:  # keys come from requests (?parent=): stay small
+            _lists.clear()
+        hit = _lists[key] = (now, await load())
+    return [dict(row) for row in hit[1]]  # callers may change their copy
 
 
 async def region_names(codes: set[str]) -> dict[str, str]:
@@ -116,7 +133,10 @@ async def region_names(codes: set[str]) -> dict[str, str]:
 
 
 async def districts(region: str) -> list[dict]:
-    return await Region.select(Region.code, Region.name).where(Region.parent_code == region).order_by(Region.name)
+    return await _cached_list(
+        ("districts", region),
+        lambda: Region.select(Region.code, Region.name).where(Region.parent_code == region).order_by(Region.name).run(),
+    )
 
 
 async def villages(region: str, district: str | None = None) -> list[dict]:
@@ -125,7 +145,7 @@ async def villages(region: str, district: str | None = None) -> list[dict]:
     )
     if district:
         query = query.where(Region.parent_code == district)
-    return await query.order_by(Region.name)
+    return await _cached_list(("villages", region, district), lambda: query.order_by(Region.name).run())
 
 
 async def village(code: str) -> dict | None:

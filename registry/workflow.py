@@ -19,7 +19,7 @@ from registry.services import decode
 from registry.tables import Application, ApplicationKind, ApplicationStep, Lks, RegistrationStatus, StatusChange
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import lock_row, write_transaction
+from sigap.db import fetch, lock_row, select_all, write_transaction
 from sigap.errors import Conflict, Forbidden, ValidationError
 from sigap.i18n import N_, WIB, _, choice_label
 from sigap.settings import get_settings
@@ -57,13 +57,17 @@ ACTIONS = {
 RENEWAL_WINDOW_DAYS = 180
 
 
+_OPEN_STEPS_SQL = ", ".join(f"'{s.value}'" for s in OPEN_STEPS)  # enum values: no quoting needed
+
+
 async def open_application(lks_id: int) -> dict | None:
-    return (
-        await Application.select()
-        .where((Application.lks == lks_id) & (Application.step.is_in([s.value for s in OPEN_STEPS])))
-        .order_by(Application.id, ascending=False)
-        .first()
+    # Read on every view of the LKS page: the statement is built once.
+    rows = await fetch(
+        f'{select_all(Application)} WHERE "registry_application"."lks" = {{}} '
+        f'AND "registry_application"."step" IN ({_OPEN_STEPS_SQL}) ORDER BY "registry_application"."id" DESC LIMIT 1',
+        lks_id,
     )
+    return rows[0] if rows else None
 
 
 def available_actions(actor: Actor, lks: dict, application: dict | None, today: date) -> list[Action]:
@@ -273,7 +277,9 @@ async def transition(
 
 async def history(actor: Actor, lks_id: int) -> list[dict]:
     ensure_can_see(actor, lks_id)
-    return await StatusChange.select().where(StatusChange.lks == lks_id).order_by(StatusChange.id, ascending=False)
+    return await fetch(
+        f'{select_all(StatusChange)} WHERE "registry_status_change"."lks" = {{}} ORDER BY "registry_status_change"."id" DESC', lks_id
+    )
 
 
 async def expire_registrations(*, now: datetime) -> int:

@@ -21,6 +21,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from piccolo.columns.combination import WhereRaw
+from piccolo.querystring import QueryString
+
+from sigap.sqlite_inline import InlineReader
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
@@ -63,16 +66,20 @@ class SigapSQLiteEngine(SQLiteEngine):
       queue behind each other on one connection; writes still go through
       :func:`write_transaction` (one writer). Outside that window (CLI,
       scripts) nothing is kept open, so no aiosqlite thread can outlive its
-      event loop.
+      event loop;
+    * in that window a SELECT outside a transaction first runs in the loop's
+      own thread within a 2 ms budget (``sigap.sqlite_inline``), skipping
+      the thread hop that cost more than the query; longer ones go to the pool.
     """
 
-    __slots__ = ("_idle", "_pool", "_pool_loop")
+    __slots__ = ("_idle", "_pool", "_pool_loop", "_inline")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._idle: asyncio.Queue | None = None
         self._pool: list = []
         self._pool_loop = None
+        self._inline: InlineReader | None = None
 
     async def start_connection_pool(self, size: int = 4, **_kwargs) -> None:
         if self._idle is not None:
@@ -82,9 +89,13 @@ class SigapSQLiteEngine(SQLiteEngine):
         for connection in connections:
             idle.put_nowait(connection)
         self._pool, self._idle, self._pool_loop = connections, idle, asyncio.get_running_loop()
+        self._inline = InlineReader(self.connection_kwargs)
 
     async def close_connection_pool(self) -> None:
         connections, self._pool, self._idle = self._pool, [], None
+        inline, self._inline = self._inline, None
+        if inline is not None:
+            inline.close()
         for connection in connections:
             await connection.close()
 
@@ -92,6 +103,11 @@ class SigapSQLiteEngine(SQLiteEngine):
         idle = self._idle
         if idle is None or asyncio.get_running_loop() is not self._pool_loop:
             return await super()._run_in_new_connection(query, args, query_type, table)
+        inline = self._inline
+        if inline is not None and inline.wants(query):
+            rows = inline.run(query, args)
+            if rows is not None:
+                return rows
         connection = await idle.get()
         try:
             # Autocommit connections (isolation_level=None): each statement
@@ -109,6 +125,60 @@ class SigapSQLiteEngine(SQLiteEngine):
         return GuardedSQLiteTransaction(
             engine=self, transaction_type=transaction_type, allow_nested=allow_nested
         )
+
+
+async def fetch(sql: str, *args) -> list[dict]:
+    """Rows of one hand-written statement (``{}`` placeholders, the same
+    SQL on both databases), straight to the engine: for the few hot paths
+    where building the query costs more than running it (the session and
+    its user on every request). Inside a transaction it joins it."""
+    rows = await get_engine().run_querystring(QueryString(sql, *args), in_pool=True)
+    return [row if isinstance(row, dict) else dict(row) for row in rows]
+
+
+_select_all: dict[type, str] = {}
+
+
+def select_all(table) -> str:
+    """``SELECT`` of every column of ``table`` as ``table.select()`` names
+    them, for :func:`fetch`: Piccolo builds that statement anew each time,
+    about a millisecond for a table of forty columns (the read itself takes
+    tens of microseconds). Append ``WHERE ...`` with ``{}`` placeholders."""
+    sql = _select_all.get(table)
+    if sql is None:
+        name = table._meta.tablename
+        columns = ", ".join(f'"{name}"."{c._meta.db_column_name}" AS "{c._meta.name}"' for c in table._meta.columns)
+        sql = _select_all[table] = f'SELECT {columns} FROM "{name}"'
+    return sql
+
+
+_built: dict[str, str] = {}
+
+
+def built_once(name: str, build) -> str:
+    """The text of the Piccolo query ``build()`` makes (a SELECT of columns
+    and joins, no values: no WHERE, ORDER or LIMIT), built once per process
+    and kept under ``name``; :func:`fetch_where` adds the rest. For lists
+    read on every view whose joins Piccolo took milliseconds to build."""
+    sql = _built.get(name)
+    if sql is None:
+        querystring = build().querystrings[0]
+        if querystring.compile_string()[1]:
+            raise ValueError(f"{name}: the prebuilt part must hold no values")
+        sql = _built[name] = str(querystring)
+    return sql
+
+
+async def fetch_where(sql: str, condition, tail: str = "", *args) -> list[dict]:
+    """Rows of ``sql`` (from :func:`built_once`) ``WHERE condition`` (a
+    Piccolo condition on the same tables and join aliases, or None) and
+    ``tail`` (ORDER BY, LIMIT; ``{}`` placeholders for ``args``)."""
+    if condition is None:
+        querystring = QueryString(sql + tail, *args)
+    else:
+        querystring = QueryString(sql + " WHERE {}" + tail, condition.querystring, *args)
+    rows = await get_engine().run_querystring(querystring, in_pool=True)
+    return [row if isinstance(row, dict) else dict(row) for row in rows]
 
 
 def sqlite_path(url: str) -> Path:

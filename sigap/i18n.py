@@ -121,9 +121,7 @@ def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     """A UTC instant shown in WIB, in the current language."""
     if value is None:
         return ""
-    local = to_wib(value)
-    pattern = {"medium": "d MMM yyyy, HH.mm", "long": "d MMMM yyyy, HH.mm.ss"}.get(fmt, fmt)
-    return f"{_babel_format_datetime(local, pattern, locale=get_locale())} WIB"
+    return _formatted_datetime(value, fmt, get_locale())
 
 
 def format_date(value: date | datetime | None, fmt: str = "d MMMM yyyy") -> str:
@@ -131,4 +129,17 @@ def format_date(value: date | datetime | None, fmt: str = "d MMMM yyyy") -> str:
         return ""
     if isinstance(value, datetime):
         value = to_wib(value).date()
-    return _babel_format_date(value, fmt, locale=get_locale())
+    return _formatted_date(value, fmt, get_locale())
+
+
+# Babel takes tens of microseconds per date; a list page shows dozens, the
+# same ones on every view: keep the recent results (exactly Babel's text).
+@functools.lru_cache(maxsize=4096)
+def _formatted_datetime(value: datetime, fmt: str, locale: str) -> str:
+    pattern = {"medium": "d MMM yyyy, HH.mm", "long": "d MMMM yyyy, HH.mm.ss"}.get(fmt, fmt)
+    return f"{_babel_format_datetime(to_wib(value), pattern, locale=locale)} WIB"
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted_date(value: date, fmt: str, locale: str) -> str:
+    return _babel_format_date(value, fmt, locale=locale)

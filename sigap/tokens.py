@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import write_transaction
+from sigap.db import fetch, write_transaction
 from sigap.errors import Forbidden, NotFound, ValidationError
 from sigap.i18n import _
 from sigap.tables import ApiToken, Role, User
@@ -97,21 +97,29 @@ async def revoke_token(actor: Actor, token_id: int, *, now: datetime) -> dict:
     return row
 
 
+_TOKEN_USER_SQL = (
+    'SELECT t."id" AS "token_id", t."revoked_at" AS "revoked_at", t."expires_at" AS "expires_at", '
+    't."last_used_at" AS "last_used_at", u.* FROM "sigap_api_token" t JOIN "sigap_user" u ON u."id" = t."user" '
+    'WHERE t."token_hash" = {}'
+)
+
+
 async def user_for_token(raw: str, *, now: datetime) -> dict | None:
-    """The active user a bearer token belongs to, or None."""
+    """The active user a bearer token belongs to, or None (the token and
+    its user in one query: every API request asks)."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = await ApiToken.select().where(ApiToken.token_hash == hash_token(raw)).first()
+    rows = await fetch(_TOKEN_USER_SQL, hash_token(raw))
+    token = rows[0] if rows else None
     if token is None or token["revoked_at"] is not None:
         return None
     if token["expires_at"] is not None and token["expires_at"] <= now:
         return None
-    user = await User.select().where(User.id == token["user"]).first()
-    if user is None or not user["is_active"]:
+    if not token["is_active"]:
         return None
     last = token["last_used_at"]
     if last is None or now - last > timedelta(minutes=5):
         # Coarse "last used" so that a busy tablet does not write per request.
         async with write_transaction():
-            await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == token["id"])
-    return user
+            await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == token["token_id"])
+    return {k: v for k, v in token.items() if k not in {"token_id", "revoked_at", "expires_at", "last_used_at"}}

@@ -39,7 +39,7 @@ from sigap.i18n import DEFAULT_LOCALE, N_, _, normalize_locale, set_locale
 from sigap.logs import request_id_var
 from sigap.sessions import COOKIE_NAME, SessionStore, needs_extension
 from sigap.settings import Settings
-from sigap.tables import Role, User
+from sigap.tables import Role
 
 log = logging.getLogger("sigap.http")
 
@@ -213,13 +213,12 @@ class AuthMiddleware:
             key = connection.cookies.get(COOKIE_NAME)
             if key:
                 store: SessionStore = connection.app.state.session_store
-                data = await store.get(key, now=now)
-                if data is not None:
-                    row = await User.select().where(User.id == data.user_id).first()
-                    if row and row["is_active"] and row["auth_epoch"] == data.auth_epoch:
-                        user = CurrentUser.from_row(row, via="session")
-                        if needs_extension(data, store.idle, now):
-                            await store.extend(key, now=now)
+                found = await store.signed_in(key, now=now)
+                if found is not None:
+                    data, row = found
+                    user = CurrentUser.from_row(row, via="session")
+                    if needs_extension(data, store.idle, now):
+                        await store.extend(key, now=now)
         scope["user"] = user
         scope["auth"] = user.via if user else None
         locale = user.locale if user else normalize_locale(connection.cookies.get(LANG_COOKIE))
@@ -258,10 +257,10 @@ class CSRFCookieMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
-# --- guards --------------------------------------------------------------------
+# --- guards (async: Litestar runs a plain function guard in a worker thread) ---
 
 
-def token_guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+async def token_guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     """App-wide: a request with a bad ``Authorization`` header gets 401."""
     if connection.scope.get("auth") == "invalid_token":
         raise NotAuthorizedException(detail="invalid_token")
@@ -271,7 +270,7 @@ ID_MAX = 2**31 - 1  # ids are SERIAL (32-bit) on PostgreSQL
 _BIG_NUMBER = re.compile(r"[+-]?\d{10,}")
 
 
-def bounded_numbers(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+async def bounded_numbers(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     """App-wide: a number in the path or the query beyond what the database
     columns hold (32-bit ids on PostgreSQL) is refused here, before it
     reaches the driver (which would fail with OverflowError). An id that
@@ -284,7 +283,7 @@ def bounded_numbers(connection: ASGIConnection, _handler: BaseRouteHandler) -> N
             raise ValidationError(_("This number is too large."), fields={name: _("This number is too large.")})
 
 
-def no_nul_characters(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+async def no_nul_characters(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     """App-wide: the NUL character cannot be stored (PostgreSQL refuses it
     in text) and no person types it. Refused in the path and the query
     here; in bodies by :func:`no_nul_in_body`, which runs after the role
@@ -350,7 +349,7 @@ def requires(*roles: Role):
     """A guard: signed in, with one of ``roles`` (any role when none given)."""
     allowed = frozenset(roles)
 
-    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
         user: CurrentUser | None = connection.scope.get("user")
         if user is None:
             raise NotAuthorizedException(detail="signin_required")

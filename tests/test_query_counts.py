@@ -42,6 +42,14 @@ PAGES = [
     "/api/v1/tasks", "/api/v1/findings", "/api/v1/alerts", "/accreditation", "/api/v1/accreditation/pipeline",
     "/register?q=hitung", "/api/v1/public/lks?q=hitung",
 ]
+# Statements per page (issue 13), a little above what each runs now (the
+# session and its account are one of them): a new query on a main page
+# shows here. The home page leaves room for the panels domains add to it.
+BUDGETS = {
+    "/": 15, "/lks": 5, "/tasks": 5, "/tasks/calendar": 6, "/incidents": 4, "/teams": 7, "/alerts": 7, "/findings": 4,
+    "/visits": 5, "/api/v1/lks": 4, "/api/v1/tasks": 3, "/api/v1/findings": 3, "/api/v1/alerts": 4, "/accreditation": 6,
+    "/api/v1/accreditation/pipeline": 6, "/register?q=hitung": 3, "/api/v1/public/lks?q=hitung": 3,
+}
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -62,7 +70,7 @@ def test_page_queries_do_not_grow_with_rows(client, call, make_user, make_lks, c
     assert client.get(path).status_code == 200
     many = len(count_queries)
     assert many == few, f"{path}: {few} statements with 2 LKS, {many} with 20:\n" + "\n".join(count_queries.statements)
-    assert few <= 15, f"{path}: {few} statements:\n" + "\n".join(count_queries.statements)
+    assert few <= BUDGETS[path], f"{path}: {few} statements:\n" + "\n".join(count_queries.statements)
 
 
 def test_lks_page_queries_are_bounded(client, call, make_user, make_lks, count_queries):
@@ -72,7 +80,9 @@ def test_lks_page_queries_are_bounded(client, call, make_user, make_lks, count_q
     client.get(f"/lks/{lks['id']}")
     count_queries.reset()
     assert client.get(f"/lks/{lks['id']}").status_code == 200
-    assert len(count_queries) <= 20, "\n".join(count_queries.statements)
+    # The record, its application, documents (once), history and the panels
+    # of joint monitoring and accreditation: 16 statements before issue 13.
+    assert len(count_queries) <= 14, "\n".join(count_queries.statements)
 
 
 def test_visit_report_and_field_view_queries_are_bounded(client, call, make_user, make_lks, count_queries):
@@ -233,4 +243,4 @@ def test_task_page_and_visit_form_queries_are_bounded(client, call, make_user, m
         client.get(path)
         count_queries.reset()
         assert client.get(path).status_code == 200, path
-        assert len(count_queries) <= 15, f"{path}:\n" + "\n".join(count_queries.statements)
+        assert len(count_queries) <= 9, f"{path}:\n" + "\n".join(count_queries.statements)

@@ -18,7 +18,7 @@ from registry.accreditation_cache import set_accreditation
 from registry.tables import AccreditationStatus, Document, Lks
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import lock_row, write_transaction
+from sigap.db import fetch, lock_row, select_all, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 
@@ -100,7 +100,9 @@ async def sync_lks(lks_id: int, *, now: datetime) -> None:
 
 
 async def latest_cycle(lks_id: int) -> dict | None:
-    return await Cycle.select().where(Cycle.latest_key == str(lks_id)).first()
+    # On every view of the LKS page (its accreditation panel): built once.
+    rows = await fetch(select_all(Cycle) + ' WHERE "accreditation_cycle"."latest_key" = {} LIMIT 1', str(lks_id))
+    return rows[0] if rows else None
 
 
 async def get_cycle(actor: Actor, cycle_id: int) -> dict:

@@ -28,7 +28,7 @@ from registry.access import FIELD_ROLES, is_staff
 from registry.tables import Lks, RegistrationStatus, StatusChange
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import insert_many, is_sqlite, lock_row, write_transaction
+from sigap.db import built_once, fetch_where, insert_many, is_sqlite, lock_row, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.tables import Role
@@ -121,21 +121,34 @@ async def visible_task_filter(actor: Actor):
     raise Forbidden(_("Your role does not allow this action."))
 
 
+def _task_query():
+    return Task.select(*Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name"))
+
+
 async def get_task(actor: Actor, task_id: int) -> dict:
     condition = await visible_task_filter(actor)
-    query = Task.select(*Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name")).where(
-        Task.id == task_id
-    )
-    if condition is not None:
-        query = query.where(condition)
-    row = await query.first()
-    if row is None:
+    condition = Task.id == task_id if condition is None else (Task.id == task_id) & condition
+    # The task page, the visit form and the task API: built once.
+    rows = await fetch_where(built_once("inspections.get_task", _task_query), condition, " LIMIT 1")
+    if not rows:
         raise NotFound(_("Task not found."))
-    return row
+    return rows[0]
 
 
 def public_task(row: dict) -> dict:
     return {k: v for k, v in row.items() if k not in ("unique_key",)}
+
+
+def _task_list_query():
+    return Task.select(
+        *Task.all_columns(exclude=[Task.unique_key]),
+        Task.lks.name.as_alias("lks_name"),
+        Task.lks.kecamatan_code.as_alias("kecamatan_code"),
+        Task.lks.kelurahan_code.as_alias("kelurahan_code"),
+        Task.team.name.as_alias("team_name"),
+        Task.lead.full_name.as_alias("lead_full_name"),
+        Task.lead.username.as_alias("lead_username"),
+    )
 
 
 async def search_tasks(
@@ -145,37 +158,34 @@ async def search_tasks(
 ) -> list[dict]:
     """Tasks the actor may see (visible_task_filter), filtered, earliest due
     first, with the LKS, team and lead names."""
-    condition = await visible_task_filter(actor)
-    query = Task.select(
-        *Task.all_columns(exclude=[Task.unique_key]),
-        Task.lks.name.as_alias("lks_name"),
-        Task.lks.kecamatan_code.as_alias("kecamatan_code"),
-        Task.lks.kelurahan_code.as_alias("kelurahan_code"),
-        Task.team.name.as_alias("team_name"),
-        Task.lead.full_name.as_alias("lead_full_name"),
-        Task.lead.username.as_alias("lead_username"),
-    ).order_by(Task.due_on).order_by(Task.id).limit(limit)
-    if condition is not None:
-        query = query.where(condition)
+    conditions = [c for c in [await visible_task_filter(actor)] if c is not None]
     if lks_id is not None:
-        query = query.where(Task.lks == lks_id)
+        conditions.append(Task.lks == lks_id)
     if statuses:
-        query = query.where(Task.status.is_in(list(statuses)))
+        conditions.append(Task.status.is_in(list(statuses)))
     if team_id is not None:
-        query = query.where(Task.team == team_id)
+        conditions.append(Task.team == team_id)
     if kind:
-        query = query.where(Task.kind == kind)
+        conditions.append(Task.kind == kind)
     if kecamatan:
-        query = query.where(Task.lks.kecamatan_code == kecamatan)
+        conditions.append(Task.lks.kecamatan_code == kecamatan)
     if mine:
-        query = query.where(Task.lead == actor.user_id)
+        conditions.append(Task.lead == actor.user_id)
     if due_from is not None:
-        query = query.where(Task.due_on >= due_from)
+        conditions.append(Task.due_on >= due_from)
     if due_to is not None:
-        query = query.where(Task.due_on <= due_to)
+        conditions.append(Task.due_on <= due_to)
     if overdue_at is not None:  # only those overdue at that instant
-        query = query.where(overdue_condition(overdue_at))
-    rows = await query
+        conditions.append(overdue_condition(overdue_at))
+    condition = None
+    for one in conditions:
+        condition = one if condition is None else condition & one
+    # The task list, calendar and API read this on every view: its columns
+    # and joins are built once (Piccolo took milliseconds each time).
+    rows = await fetch_where(
+        built_once("inspections.search_tasks", _task_list_query), condition,
+        ' ORDER BY "inspections_task"."due_on", "inspections_task"."id" LIMIT {}', limit,
+    )
     for row in rows:
         full_name, username = row.pop("lead_full_name"), row.pop("lead_username")
         row["lead_name"] = full_name or username or ""

@@ -123,7 +123,8 @@ async def detail_page(request: Request, lks_id: int, status_code: int = 200, **c
     today = utcnow().astimezone(WIB).date()
     application = await workflow.open_application(lks_id)
     names = await regions.region_names({lks["kecamatan_code"], lks["kelurahan_code"]})
-    checklist = await documents.checklist(lks, today=today)
+    docs = await documents.list_documents(actor, lks_id, include_superseded=True)
+    checklist = await documents.checklist(lks, today=today, documents=docs)
     steps = await guide.registration_guide(
         lks, application, checklist, today=today, approval_checks=wiring_of(request).hook(REGISTRATION_APPROVAL_CHECKS)
     )
@@ -144,14 +145,14 @@ async def detail_page(request: Request, lks_id: int, status_code: int = 200, **c
         guide=steps,
         actions=guide.offered(workflow.available_actions(actor, lks, application, today), steps),
         checklist=checklist,
-        docs=await documents.list_documents(actor, lks_id, include_superseded=True),
+        docs=docs,
         history=await workflow.history(actor, lks_id),
         today=today,
         can_edit_all=is_staff(actor),
         max_upload_mb=settings.max_upload_mb,
         max_upload_bytes=settings.max_upload_bytes,
         panels=[p for p in [await provider(actor, lks) for provider in wiring_of(request).hook(LKS_DETAIL_PANELS)] if p],
-        **await _choices(settings_of(request).region),
+        doc_types=choices(documents.DOCUMENT_TYPES),  # the upload form's types (no other choice list shows here)
         **context,
     )
 
