@@ -22,6 +22,7 @@ from litestar.template.config import TemplateConfig
 
 from sigap import db, i18n
 from sigap.domains import default_plugins
+from sigap.error_pages import error_handler
 from sigap.logs import configure_logging
 from sigap.openapi import declare_errors
 from sigap.security import no_store_for_signed_in, security_headers
@@ -35,7 +36,6 @@ from sigap.web import (
     RequestContextMiddleware,
     bounded_numbers,
     csrf_guard,
-    error_handler,
     no_nul_characters,
     no_nul_in_body,
     token_guard,

@@ -8,7 +8,7 @@ control characters, lengths, allowed values), with their own messages.
 
 Optional fields default to ``UNSET``, so "not sent" differs from ``null``;
 :func:`sent` gives the fields the client did send. A body that does not
-decode is answered by ``sigap.web.error_handler`` with 422 naming the field
+decode is answered by ``sigap.error_pages.error_handler`` with 422 naming the field
 (:func:`field_problem` words the message)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The error answers of the JSON API, declared in the OpenAPI schema as
 they are: every ``/api/v1`` operation can answer 401, 403, 404, 409, 422 and
-429 with ``{"error", "message", "fields"}`` (``sigap.web.error_handler``).
+429 with ``{"error", "message", "fields"}`` (``sigap.error_pages.error_handler``).
 Litestar declares responses per handler only; ``declare_errors`` adds
 these to every API handler of an app before its schema is first built
 (the schema is made on first request)."""

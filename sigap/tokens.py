@@ -12,7 +12,7 @@ from sigap.audit import Actor
 from sigap.db import fetch, write_transaction
 from sigap.errors import Forbidden, NotFound, ValidationError
 from sigap.i18n import _
-from sigap.tables import ApiToken, Role, User
+from sigap.tables import ApiToken, Role
 
 TOKEN_PREFIX = "sgp_"
 
