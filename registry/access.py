@@ -3,6 +3,7 @@ the domains built on it (documents, joint monitoring, accreditation) ask."""
 
 from __future__ import annotations
 
+from registry.risk_cache import lks_columns
 from registry.tables import Lks
 from sigap.audit import Actor
 from sigap.errors import NotFound
@@ -29,7 +30,7 @@ def ensure_can_see(actor: Actor, lks_id: int) -> None:
 
 async def get_lks(actor: Actor, lks_id: int) -> dict:
     ensure_can_see(actor, lks_id)
-    row = await Lks.select().where(Lks.id == lks_id).first()
+    row = await Lks.select(*lks_columns()).where(Lks.id == lks_id).first()
     if row is None:
         raise NotFound(_("LKS not found."))
     return row

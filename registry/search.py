@@ -10,6 +10,7 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
+from registry.risk_cache import risk_filter
 from registry.tables import Lks
 from sigap.db import contains, is_sqlite
 
@@ -70,9 +71,11 @@ def filtered(query, f, *, counting: bool = False):
     terms: list[tuple[Any, Any]] = [
         (Lks.kecamatan_code, f.kecamatan), (Lks.kelurahan_code, f.kelurahan), (Lks.kind, f.kind),
         (Lks.registration_status, f.registration_status), (Lks.accreditation_status, f.accreditation_status),
-        (Lks.risk_level, f.risk_level), (Lks.open_incident, f.open_incident),
+        (Lks.open_incident, f.open_incident),
         (Lks.documents_complete, None if f.documents_missing is None else not f.documents_missing),
     ]
+    if f.risk_level:  # in its own narrow table (registry.risk_cache)
+        query = query.where(risk_filter(f.risk_level, drive=not unindexed))
     for column, value in terms:
         if value in ("", None):
             continue

@@ -19,6 +19,7 @@ from piccolo.querystring import QueryString
 
 from registry import documents, regions
 from registry.access import get_lks, is_staff
+from registry.risk_cache import RISK_LEVEL, lks_columns
 from registry.search import count_lks, filtered, normalize_text
 from registry.tables import AccreditationStatus, Lks, LksKind, RegistrationStatus, RiskLevel
 from sigap import audit
@@ -260,7 +261,7 @@ def decode(row: dict) -> dict:
 
 
 async def _fetch(lks_id: int) -> dict:
-    return decode(await Lks.select().where(Lks.id == lks_id).first())
+    return decode(await Lks.select(*lks_columns()).where(Lks.id == lks_id).first())
 
 
 async def create_lks(actor: Actor, data: dict[str, Any], *, now: datetime) -> tuple[dict, list[str]]:
@@ -391,7 +392,7 @@ class LksFilter:
 
 LIST_COLUMNS = (
     Lks.id, Lks.name, Lks.kind, Lks.yayasan_name, Lks.address, Lks.kelurahan_code, Lks.kecamatan_code,
-    Lks.registration_status, Lks.valid_until, Lks.accreditation_status, Lks.accreditation_grade, Lks.risk_level,
+    Lks.registration_status, Lks.valid_until, Lks.accreditation_status, Lks.accreditation_grade, RISK_LEVEL,
     Lks.open_incident, Lks.documents_complete, Lks.capacity, Lks.residents_total, Lks.updated_at,
 )
 
@@ -432,7 +433,7 @@ async def iter_lks(actor: Actor, f: LksFilter, *, sort: str = "name", batch: int
     offset = 0
     while True:
         rows = await (
-            filtered(Lks.select(), f).order_by(column, ascending=ascending).order_by(Lks.id).limit(batch).offset(offset)
+            filtered(Lks.select(*lks_columns()), f).order_by(column, ascending=ascending).order_by(Lks.id).limit(batch).offset(offset)
         )
         for row in rows:
             yield decode(row)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from registry import services
+from registry import risk_cache, services
 from registry.tables import Lks
 from sigap.audit import Actor
 from sigap.errors import Conflict, Forbidden, ValidationError
@@ -231,7 +231,9 @@ def test_filters_sort_and_pages(client, make_user, register, call, make_lks):
     assert names(client, "kelurahan=36.71.05.1002") == ["Panti Asuhan Nur Ilahi"]
     assert names(client, "documents_missing=1&kind=disability") == ["Rumah Disabilitas Ceria"]
     assert names(client, "registration_status=registered") == []
-    call(Lks.update({Lks.open_incident: True, Lks.risk_level: "high"}).where(Lks.name == "Panti Werdha Mulia").run)
+    call(Lks.update({Lks.open_incident: True}).where(Lks.name == "Panti Werdha Mulia").run)
+    werdha = call(Lks.select(Lks.id).where(Lks.name == "Panti Werdha Mulia").first().run)["id"]
+    call(risk_cache.set_level, werdha, "high")  # what joint monitoring's assessment writes
     assert names(client, "open_incident=1") == ["Panti Werdha Mulia"]
     assert names(client, "risk_level=high") == ["Panti Werdha Mulia"]
     page1 = client.get("/api/v1/lks?per_page=25&page=1").json()
