@@ -25,10 +25,12 @@ def normalize_text(value: str) -> str:
 FTS_MIN_LENGTH = 3  # the trigram index finds substrings of 3 characters or more
 
 
-def match_words(query, words: list[str]):
+def match_words(query, words: list[str], *, drive: bool = True):
     """Every word must occur in search_text. PostgreSQL: LIKE, served by the
     pg_trgm index. SQLite: the FTS5 trigram index (one MATCH for all words of
-    3+ characters; shorter words, which it cannot index, by LIKE)."""
+    3+ characters; shorter words, which it cannot index, by LIKE); with
+    ``drive=False`` the matches are a membership test of rows met walking
+    another index (a sort's), not the rows to fetch."""
     if not is_sqlite():
         for word in words:
             query = query.where(contains(Lks.search_text, word))
@@ -37,7 +39,7 @@ def match_words(query, words: list[str]):
     if indexed:
         match = _fts_match(indexed)
         query = query.where(
-            WhereRaw('"registry_lks"."id" IN (SELECT rowid FROM registry_lks_fts WHERE registry_lks_fts MATCH {})', match)
+            WhereRaw(('' if drive else '+') + '"registry_lks"."id" IN (SELECT rowid FROM registry_lks_fts WHERE registry_lks_fts MATCH {})', match)
         )
     for word in words:
         if len(word) < FTS_MIN_LENGTH:
@@ -59,14 +61,15 @@ async def count_lks(f) -> int:
     return await filtered(Lks.count(), f, counting=True).run()
 
 
-def filtered(query, f, *, counting: bool = False):
+def filtered(query, f, *, counting: bool = False, walk: bool = False):
     """``query`` narrowed to the filter. SQLite (no statistics) takes any
     equality on an indexed column for ~10 rows: a page must walk the sort's
     covering index rather than fetch all "registered" LKS by a filter index
     and sort them, so its terms are ``+column = ?`` (no index serves those);
-    a count (``counting``) uses the narrow registry_lks_count_* indexes."""
+    a count (``counting``) uses the narrow registry_lks_count_* indexes.
+    ``walk``: a search's page walks the sort's index (many matches, SQLite)."""
     if f.q.strip():
-        query = match_words(query, normalize_text(f.q).split()[:5])
+        query = match_words(query, normalize_text(f.q).split()[:5], drive=not walk)
     unindexed = is_sqlite() and not counting
     terms: list[tuple[Any, Any]] = [
         (Lks.kecamatan_code, f.kecamatan), (Lks.kelurahan_code, f.kelurahan), (Lks.kind, f.kind),
