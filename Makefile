@@ -69,7 +69,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.visits
 
-# The registry at scale: 100,000 generated LKS (list, search, list page) and a
+# The registry at scale: 100,000 generated LKS (list, search, list page, the
+# public register's search as HTML and JSON) and a
 # 200 MiB upload, on top of the default scenarios.
 bench-registry: $(VENV)/.installed-test
 	@scripts/bench-deps.sh

@@ -102,7 +102,7 @@ COLUMNS = (
     "address", "rt", "rw", "kelurahan_code", "kecamatan_code", "latitude", "longitude", "phone", "email", "head_name",
     "capacity", "residents", "residents_total", "staff_caregivers", "staff_social_workers", "staff_other", "services",
     "registration_status", "status_reason", "certificate_number", "registered_on", "valid_until",
-    "accreditation_status", "accreditation_grade", "accreditation_valid_until", "risk_level", "open_incident",
+    "accreditation_status", "accreditation_grade", "accreditation_valid_until", "open_incident",
     "documents_complete", "search_text", "version", "created_at", "updated_at",
 )
 
@@ -268,11 +268,28 @@ def insert_sqlite(path: str, rows: list[dict], *, analyze: bool = False) -> None
     con = sqlite3.connect(path, timeout=30)
     try:
         with con:  # one transaction
+            first = con.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM registry_lks").fetchone()[0]
             con.executemany(sql, ([row[c] for c in COLUMNS] for row in rows))
+            con.executemany(
+                "INSERT INTO registry_lks_risk (lks, level) VALUES (?, ?)", _risk_rows(rows, first, _ids(con, first))
+            )
         if analyze:
             con.execute("ANALYZE")
     finally:
         con.close()
+
+
+def _ids(con, first: int) -> list[int]:
+    return [r[0] for r in con.execute("SELECT id FROM registry_lks WHERE id >= ? ORDER BY id", (first,))]
+
+
+def _risk_rows(rows: list[dict], first: int, ids: list[int]) -> list[tuple[int, str]]:
+    """(lks id, level) for the rows that have a level: the risk levels live
+    in their own table (registry.risk_cache). The rows were inserted into a
+    table whose ids continue from ``first``, in order."""
+    if len(ids) != len(rows) or ids != list(range(first, first + len(rows))):
+        raise SystemExit("bench.data: the inserted LKS did not get consecutive ids; use an empty, migrated database")
+    return [(lks_id, row["risk_level"]) for lks_id, row in zip(ids, rows) if row["risk_level"]]
 
 
 async def insert_postgres(url: str, rows: list[dict]) -> None:
@@ -284,9 +301,15 @@ async def insert_postgres(url: str, rows: list[dict]) -> None:
             await con.copy_records_to_table(
                 "registry_lks", records=[tuple(row[c] for c in COLUMNS) for row in rows], columns=list(COLUMNS)
             )
+            ids = [r["id"] for r in await con.fetch("SELECT id FROM registry_lks ORDER BY id DESC LIMIT $1", len(rows))]
+            ids.reverse()  # the serial handed them out in the order of the rows
+            await con.copy_records_to_table(
+                "registry_lks_risk", records=_risk_rows(rows, ids[0], ids), columns=["lks", "level"]
+            )
         # What autovacuum does soon after a bulk insert: statistics for the
         # planner, hint bits and the visibility map (index-only scans).
         await con.execute("VACUUM (ANALYZE) registry_lks")
+        await con.execute("VACUUM (ANALYZE) registry_lks_risk")
     finally:
         await con.close()
 

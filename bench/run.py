@@ -17,8 +17,9 @@ database and connection count, with the ratio to the bare endpoint. Every
 server is stopped and the temporary folder (and PostgreSQL database)
 removed at the end, whatever happened.
 
-``--registry`` adds the registry scenarios (list, search and the list page
-over ``--lks`` generated LKS, default 100,000, and a 200 MiB upload, which
+``--registry`` adds the registry scenarios (list, search, the list page and
+the public register's search over ``--lks`` generated LKS, default 100,000,
+and a 200 MiB upload, which
 makes the server run one worker); they are not in the default run because
 filling the database takes a while. Naming them in ``--scenarios`` works
 too. The database is filled only when a selected scenario needs it.

@@ -3,9 +3,10 @@ the domains built on it (documents, joint monitoring, accreditation) ask."""
 
 from __future__ import annotations
 
+from registry.risk_cache import lks_columns
 from registry.tables import Lks
 from sigap.audit import Actor
-from sigap.db import fetch, select_all
+from sigap.db import built_once, fetch_where
 from sigap.errors import NotFound
 from sigap.i18n import _
 from sigap.tables import Role
@@ -30,8 +31,8 @@ def ensure_can_see(actor: Actor, lks_id: int) -> None:
 
 async def get_lks(actor: Actor, lks_id: int) -> dict:
     ensure_can_see(actor, lks_id)
-    # Every LKS page reads this: the statement is built once (sigap.db.select_all).
-    rows = await fetch(select_all(Lks) + ' WHERE "registry_lks"."id" = {}', lks_id)
+    # Every LKS page reads this: the statement is built once (sigap.db.built_once).
+    rows = await fetch_where(built_once("registry.get_lks", lambda: Lks.select(*lks_columns())), Lks.id == lks_id)
     if not rows:
         raise NotFound(_("LKS not found."))
     return rows[0]

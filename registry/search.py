@@ -11,6 +11,7 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
+from registry.risk_cache import risk_filter
 from registry.tables import Lks
 from sigap.db import contains, is_sqlite
 
@@ -25,10 +26,12 @@ def normalize_text(value: str) -> str:
 FTS_MIN_LENGTH = 3  # the trigram index finds substrings of 3 characters or more
 
 
-def match_words(query, words: list[str]):
+def match_words(query, words: list[str], *, drive: bool = True):
     """Every word must occur in search_text. PostgreSQL: LIKE, served by the
     pg_trgm index. SQLite: the FTS5 trigram index (one MATCH for all words of
-    3+ characters; shorter words, which it cannot index, by LIKE)."""
+    3+ characters; shorter words, which it cannot index, by LIKE); with
+    ``drive=False`` the matches are a membership test of rows met walking
+    another index (a sort's), not the rows to fetch."""
     if not is_sqlite():
         for word in words:
             query = query.where(contains(Lks.search_text, word))
@@ -37,7 +40,7 @@ def match_words(query, words: list[str]):
     if indexed:
         match = _fts_match(indexed)
         query = query.where(
-            WhereRaw('"registry_lks"."id" IN (SELECT rowid FROM registry_lks_fts WHERE registry_lks_fts MATCH {})', match)
+            WhereRaw(('' if drive else '+') + '"registry_lks"."id" IN (SELECT rowid FROM registry_lks_fts WHERE registry_lks_fts MATCH {})', match)
         )
     for word in words:
         if len(word) < FTS_MIN_LENGTH:
@@ -59,25 +62,28 @@ async def count_lks(f) -> int:
     return await filtered(Lks.count(), f, counting=True).run()
 
 
-def filtered(query, f, *, counting: bool = False):
+def filtered(query, f, *, counting: bool = False, walk: bool = False):
     """``query`` narrowed to the filter. SQLite (no statistics) takes any
     equality on an indexed column for ~10 rows: a page must walk the sort's
     covering index rather than fetch all "registered" LKS by a filter index
     and sort them, so its terms are ``+column = ?`` (no index serves those);
-    a count (``counting``) uses the narrow registry_lks_count_* indexes."""
+    a count (``counting``) uses the narrow registry_lks_count_* indexes.
+    ``walk``: a search's page walks the sort's index (many matches, SQLite)."""
     if f.q.strip():
-        query = match_words(query, normalize_text(f.q).split()[:5])
+        query = match_words(query, normalize_text(f.q).split()[:5], drive=not walk)
     unindexed = is_sqlite() and not counting
     terms: list[tuple[Any, Any]] = [
         (Lks.kecamatan_code, f.kecamatan), (Lks.kelurahan_code, f.kelurahan), (Lks.kind, f.kind),
         (Lks.registration_status, f.registration_status), (Lks.accreditation_status, f.accreditation_status),
-        (Lks.risk_level, f.risk_level), (Lks.open_incident, f.open_incident),
+        (Lks.open_incident, f.open_incident),
         (Lks.documents_complete, None if f.documents_missing is None else not f.documents_missing),
         (Lks.accreditation_grade, f.accreditation_grade),
     ]
     if f.located is not None:
         query = query.where((Lks.latitude.is_not_null()) & (Lks.longitude.is_not_null()) if f.located
                             else (Lks.latitude.is_null()) | (Lks.longitude.is_null()))
+    if f.risk_level:  # in its own narrow table (registry.risk_cache)
+        query = query.where(risk_filter(f.risk_level, drive=not unindexed))
     for column, value in terms:
         if value in ("", None):
             continue

@@ -19,11 +19,12 @@ from piccolo.querystring import QueryString
 
 from registry import documents, regions
 from registry.access import get_lks, is_staff
+from registry.risk_cache import RISK_LEVEL, lks_columns
 from registry.search import count_lks, filtered, normalize_text
 from registry.tables import AccreditationStatus, Lks, LksKind, RegistrationStatus, RiskLevel
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import write_transaction
+from sigap.db import is_sqlite, write_transaction
 from sigap.errors import Conflict, Forbidden, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.settings import get_settings
@@ -260,7 +261,7 @@ def decode(row: dict) -> dict:
 
 
 async def _fetch(lks_id: int) -> dict:
-    return decode(await Lks.select().where(Lks.id == lks_id).first())
+    return decode(await Lks.select(*lks_columns()).where(Lks.id == lks_id).first())
 
 
 async def create_lks(actor: Actor, data: dict[str, Any], *, now: datetime) -> tuple[dict, list[str]]:
@@ -344,6 +345,11 @@ SORTS = {
 }
 PAGE_SIZES = (25, 50, 100)
 MONTH = re.compile(r"(19|20)\d\d-(0[1-9]|1[0-2])")
+# Searches on SQLite: up to this many matches are fetched and sorted; past
+# it, the list walks the sort's covering index (SORTS with one: registry
+# migration of 2026-11-22).
+SORT_FETCHED_UP_TO = 2000
+COVERING_SORTS = frozenset({"name", "-name", "updated", "valid_until"})
 
 
 @dataclass
@@ -409,7 +415,7 @@ class LksFilter:
 
 LIST_COLUMNS = (
     Lks.id, Lks.name, Lks.kind, Lks.yayasan_name, Lks.address, Lks.kelurahan_code, Lks.kecamatan_code,
-    Lks.registration_status, Lks.valid_until, Lks.accreditation_status, Lks.accreditation_grade, Lks.risk_level,
+    Lks.registration_status, Lks.valid_until, Lks.accreditation_status, Lks.accreditation_grade, RISK_LEVEL,
     Lks.open_incident, Lks.documents_complete, Lks.capacity, Lks.residents_total, Lks.updated_at,
 )
 
@@ -420,25 +426,34 @@ async def list_lks(actor: Actor, f: LksFilter, *, sort: str = "name", page: int 
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
     page = max(1, page)
     column, ascending = SORTS.get(sort, SORTS["name"])
-    order = column
-    if f.q.strip():
-        # The matches come from the search index: sort them, rather than walk
-        # the sort column's index hoping to meet 25 of them early (matches
-        # that sort late, "Panti Werdha ..." by name, made that a walk through
-        # most of the table). ``|| ''`` keeps the order and hides the index.
-        order = QueryString(f'"registry_lks"."{column._meta.db_column_name}" || \'\'')
-    # The count and the page are independent: on PostgreSQL they run at the
-    # same time on two pooled connections (SQLite's shared connection takes
-    # them in turn, as before).
-    total, rows = await asyncio.gather(
-        count_lks(f),
-        filtered(Lks.select(*LIST_COLUMNS), f)
-        .order_by(order, ascending=ascending)
-        .order_by(Lks.id, ascending=True)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .run(),
-    )
+
+    def page_of(order, walk: bool = False):
+        return (
+            filtered(Lks.select(*LIST_COLUMNS), f, walk=walk)
+            .order_by(order, ascending=ascending)
+            .order_by(Lks.id, ascending=True)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .run()
+        )
+
+    # A search's matches come from the search index: sort them, rather than
+    # walk the sort column's index hoping to meet 25 of them early (matches
+    # that sort late, "Panti Werdha ..." by name, made that a walk through
+    # most of the index). ``|| ''`` keeps the order and hides the index.
+    fetched_order = QueryString(f'"registry_lks"."{column._meta.db_column_name}" || \'\'')
+    if f.q.strip() and is_sqlite():
+        # SQLite (one connection: the count and the page run in turn anyway):
+        # when the matches are many (a common word: 5-10 % of the register),
+        # reading and sorting thousands of wide rows costs more than walking
+        # the sort's covering index, where a page's matches come early.
+        total = await count_lks(f)
+        walk = total > SORT_FETCHED_UP_TO and sort in COVERING_SORTS
+        rows = await page_of(column, walk=True) if walk else await page_of(fetched_order)
+    else:
+        # The count and the page are independent: on PostgreSQL they run at
+        # the same time on two pooled connections.
+        total, rows = await asyncio.gather(count_lks(f), page_of(fetched_order if f.q.strip() else column))
     return {"items": rows, "total": total, "page": page, "per_page": per_page, "pages": max(1, -(-total // per_page))}
 
 
@@ -450,7 +465,7 @@ async def iter_lks(actor: Actor, f: LksFilter, *, sort: str = "name", batch: int
     offset = 0
     while True:
         rows = await (
-            filtered(Lks.select(), f).order_by(column, ascending=ascending).order_by(Lks.id).limit(batch).offset(offset)
+            filtered(Lks.select(*lks_columns()), f).order_by(column, ascending=ascending).order_by(Lks.id).limit(batch).offset(offset)
         )
         for row in rows:
             yield decode(row)

@@ -115,6 +115,8 @@ class Lks(Table, tablename="registry_lks"):
     accreditation_status = Varchar(length=12, choices=AccreditationStatus, default="none", index=True)
     accreditation_grade = Varchar(length=1, null=True, default=None)
     accreditation_valid_until = Date(null=True, default=None)
+    # Not written since 2026-11-30 (kept: migrations are additive): the risk
+    # level lives in LksRisk below; read it through registry.risk_cache.
     risk_level = Varchar(length=6, choices=RiskLevel, null=True, default=None, index=True)
     open_incident = Boolean(default=False, index=True)
     documents_complete = Boolean(default=False, index=True)
@@ -123,6 +125,18 @@ class Lks(Table, tablename="registry_lks"):
     version = Integer(default=1)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class LksRisk(Table, tablename="registry_lks_risk"):
+    """The LKS's risk level (high / medium / low), derived by joint
+    monitoring's daily assessment and written only through
+    ``registry.risk_cache``: one narrow row per assessed LKS. It is kept off
+    the wide registry_lks row on purpose: the daily plan rewrites tens of
+    thousands of levels, and every rewrite of an LKS row costs each index of
+    that table (13 on PostgreSQL, four covering ones on SQLite), here one."""
+
+    lks = ForeignKey(references=Lks, on_delete=OnDelete.cascade, unique=True)
+    level = Varchar(length=6, choices=RiskLevel)
 
 
 class ApplicationKind(str, Enum):

@@ -89,11 +89,13 @@ async def raise_alerts(*, now: datetime, sources: Callable[[], Iterable] | Itera
     )
     open_by_key = {r["unique_key"]: r for r in open_rows}
 
-    # 1. New ones: insert-or-ignore (a concurrent run may have inserted them).
+    # 1. New ones: insert-or-ignore (a concurrent run may have inserted them),
+    #    all in one call: insert_many batches them itself (SQLite: statements
+    #    as large as its parameter limit allows, each in a short transaction;
+    #    PostgreSQL: one COPY), where batches of 500 cost 270 round trips
+    #    (and temporary tables) for the 135,000 alerts of 100,000 LKS.
     new = [w for key, w in wanted.items() if key not in open_by_key]
-    inserted: set[str] = set()
-    for batch in chunks(new):
-        inserted |= await _insert_or_ignore(batch, now)
+    inserted = await _insert_or_ignore(new, now) if new else set()
     result.raised = len(inserted)
 
     # 2. Keys that already existed but were not open: the condition is back.

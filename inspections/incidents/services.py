@@ -22,6 +22,7 @@ from inspections.planning.services import create_incident_task, today_wib
 from inspections.planning.tables import Task, TaskKind
 from registry import workflow as registry_services
 from registry.access import is_staff
+from registry.risk_cache import set_level
 from registry.tables import Lks
 from sigap import audit
 from sigap.audit import Actor
@@ -129,7 +130,8 @@ async def record_incident(
         )
         await incident.save()
         row = await Incident.select().where(Incident.id == incident.id).first()
-        await Lks.update({Lks.open_incident: True, Lks.risk_level: "high", Lks.updated_at: now}).where(Lks.id == lks_id)
+        await Lks.update({Lks.open_incident: True, Lks.updated_at: now}).where(Lks.id == lks_id)
+        await set_level(lks_id, "high")
         await create_incident_task(row, lks, now=now)
         await audit.record(actor, "incident.create", "incident", incident.id, now=now, after=_summary(row))
     await risk.assess([lks_id], now=now)

@@ -15,6 +15,7 @@ from inspections.planning.services import monitoring_lks, today_wib
 from inspections.visits.tables import Visit
 from registry import documents, regions
 from registry.access import FIELD_ROLES, is_staff
+from registry.risk_cache import lks_columns
 from registry.tables import Lks
 from sigap.audit import Actor
 from sigap.errors import NotFound
@@ -59,7 +60,7 @@ async def field_profile(actor: Actor, lks_id: int, *, now: datetime) -> dict:
     if not (is_staff(actor) or actor.role in FIELD_ROLES):
         raise NotFound(_("LKS not found."))
     await monitoring_lks(actor, lks_id)
-    lks = await Lks.select().where(Lks.id == lks_id).output(load_json=True).first()
+    lks = await Lks.select(*lks_columns()).where(Lks.id == lks_id).output(load_json=True).first()
     places = await regions.region_names({lks["kelurahan_code"], lks["kecamatan_code"]})
     profile = basic_profile(lks, places)
     if actor.role == Role.partner:

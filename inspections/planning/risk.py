@@ -22,9 +22,10 @@ from inspections.planning.services import today_wib
 from inspections.planning.tables import RiskAssessment, Task, TaskStatus
 from inspections.visits.tables import Visit, VisitOutcome, VisitStatus
 from registry.access import is_staff
+from registry.risk_cache import RISK_LEVEL, set_levels
 from registry.tables import Lks
 from sigap.audit import Actor
-from sigap.db import get_engine, insert_many, is_sqlite, write_transaction
+from sigap.db import insert_many
 from sigap.i18n import N_, _
 
 # code → message shown on the LKS page (params filled in), in English msgids.
@@ -52,7 +53,6 @@ REASONS = {
 }
 HIGH_AT = 5
 MEDIUM_AT = 2
-LEVELS_BATCH = 5000  # LKS levels written per write transaction
 
 
 def describe(reasons: list, extra: RiskContributions = NONE) -> list[dict]:
@@ -86,7 +86,7 @@ class Facts:
     overdue_findings: int = 0
     report_outcome: str | None = None  # of the latest visit report (not one returned for correction)
     report_on: date | None = None
-    stored_level: str | None = None  # the LKS row's risk_level now (not scored: what to write or not)
+    stored_level: str | None = None  # the level in registry.risk_cache now (not scored: what to write or not)
 
 
 def score(f: Facts, today: date, extra: Sequence = ()) -> tuple[str, int, list]:
@@ -177,7 +177,7 @@ async def gather(lks_ids: list[int] | None, now: datetime) -> dict[int, Facts]:
     """Everything the score needs, for all LKS (or some), in a few queries."""
     query = Lks.select(
         Lks.id, Lks.registration_status, Lks.accreditation_status, Lks.accreditation_grade, Lks.capacity, Lks.residents_total,
-        Lks.risk_level,
+        RISK_LEVEL,
     ).where(Lks.registration_status != "closed")
     if lks_ids is not None:
         query = query.where(Lks.id.is_in(lks_ids))
@@ -284,13 +284,8 @@ async def assess(
         [(r["lks"], r["level"], r["score"], r["reasons"], r["last_visit_on"], r["computed_at"]) for r in changed],
         conflict=RiskAssessment.lks, update=columns[1:],
     )
-    # The LKS rows whose stored level differs (each rewrite of a registry_lks
-    # row costs every index of that wide table, on PostgreSQL most of all).
-    level_changed = {lks_id: level for lks_id, level in levels.items() if facts[lks_id].stored_level != level}
-    items = list(level_changed.items())
-    for start in range(0, len(items), LEVELS_BATCH):
-        async with write_transaction():
-            await _set_levels(dict(items[start : start + LEVELS_BATCH]))
+    # The registry's copy (its narrow risk table), where the level differs.
+    await set_levels({lks_id: level for lks_id, level in levels.items() if facts[lks_id].stored_level != level})
     return levels
 
 
@@ -301,25 +296,6 @@ def _norm_list(reasons) -> list:
 def _norm(reasons) -> str:
     value = json.loads(reasons) if isinstance(reasons, str) else reasons
     return json.dumps(value, sort_keys=True)
-
-
-async def _set_levels(levels: dict[int, str]) -> None:
-    """Write a batch of LKS levels, set-based: SQLite runs one prepared
-    UPDATE per row (executemany, inside the caller's transaction);
-    PostgreSQL one UPDATE ... FROM unnest() of two arrays."""
-    if not levels:
-        return
-    current = get_engine().current_transaction.get()
-    if is_sqlite():
-        await current.connection.executemany(
-            "UPDATE registry_lks SET risk_level = ? WHERE id = ?", [(level, lks_id) for lks_id, level in levels.items()]
-        )
-    else:
-        await current.connection.execute(
-            "UPDATE registry_lks AS l SET risk_level = v.level "
-            "FROM unnest($1::integer[], $2::varchar[]) AS v(id, level) WHERE l.id = v.id",
-            list(levels), list(levels.values()),
-        )
 
 
 async def assessment(lks_id: int) -> dict | None:

@@ -25,6 +25,7 @@ from inspections.teams.services import (
     user_names,
 )
 from registry.access import FIELD_ROLES, is_staff
+from registry.risk_cache import RISK_LEVEL
 from registry.tables import Lks, RegistrationStatus, StatusChange
 from sigap import audit
 from sigap.audit import Actor
@@ -237,7 +238,7 @@ async def monitoring_lks(actor: Actor, lks_id: int) -> dict:
         raise Forbidden(_("Your role does not allow this action."))
     lks = await Lks.select(
         Lks.id, Lks.name, Lks.kind, Lks.address, Lks.rt, Lks.rw, Lks.kelurahan_code, Lks.kecamatan_code,
-        Lks.registration_status, Lks.accreditation_status, Lks.accreditation_grade, Lks.risk_level, Lks.open_incident,
+        Lks.registration_status, Lks.accreditation_status, Lks.accreditation_grade, RISK_LEVEL, Lks.open_incident,
         Lks.capacity, Lks.residents_total,
     ).where(Lks.id == lks_id).first()
     if lks is None:

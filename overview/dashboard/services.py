@@ -74,13 +74,16 @@ _LKS_GROUPS = ("kecamatan_code", "registration_status", "accreditation_status", 
 
 def _lks_sql(kecamatan: str | None) -> tuple[str, list]:
     """LKS counted per combination of the fields the register figures
-    need, in the order of the registry_lks_overview index (a covering scan,
-    no sort); a few hundred rows, summed up in :func:`_lks_counts`."""
-    columns = ", ".join(_LKS_GROUPS)
-    sql = f"SELECT {columns}, COUNT(*) AS n FROM registry_lks"
+    need (the risk level from its own table, registry.risk_cache); a few
+    hundred rows, summed up in :func:`_lks_counts`."""
+    columns = ", ".join(f"l.{c}" for c in _LKS_GROUPS[:-1]) + ", r.level"
+    sql = (
+        f"SELECT {columns.replace('r.level', 'r.level AS risk_level')}, COUNT(*) AS n FROM registry_lks l"
+        " LEFT JOIN registry_lks_risk r ON r.lks = l.id"
+    )
     args: list = []
     if kecamatan:
-        sql += " WHERE kecamatan_code = {}"
+        sql += " WHERE l.kecamatan_code = {}"
         args.append(kecamatan)
     return sql + f" GROUP BY {columns}", args
 

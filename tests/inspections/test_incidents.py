@@ -13,6 +13,7 @@ import httpx
 
 from inspections.incidents.tables import Incident, IncidentAction
 from inspections.planning.tables import Task
+from registry.risk_cache import RISK_LEVEL
 from registry.tables import Lks
 from sigap.i18n import WIB
 from sigap.tables import AuditEvent
@@ -53,7 +54,7 @@ def test_recording_an_incident_creates_its_urgent_task_at_once(client, call, mak
     assert task["team"] == world.team_a["id"] and task["lead"] == world.users["agus"]["id"]
     assert before < task["due_at"] <= datetime.now(timezone.utc) + timedelta(hours=48)
     assert task["due_at"] - task["created_at"] == timedelta(hours=48)
-    row = call(Lks.select(Lks.open_incident, Lks.risk_level).where(Lks.id == lks["id"]).first().run)
+    row = call(Lks.select(Lks.open_incident, RISK_LEVEL).where(Lks.id == lks["id"]).first().run)
     assert row == {"open_incident": True, "risk_level": "high"}
     # Flagged in the register's list filter, the API and the record page.
     flagged = client.get("/lks?open_incident=1").text

@@ -19,7 +19,9 @@ from inspections.planning import jobs, risk
 from inspections.planning import services as planning
 from inspections.planning.tables import RiskAssessment, Task
 from inspections.teams import services as teams
-from registry.tables import Lks
+from registry import services as registry_services
+from registry.risk_cache import RISK_LEVEL
+from registry.tables import Lks, LksRisk
 from sigap.audit import Actor
 from sigap.i18n import WIB, use_locale
 from sigap.tables import Role
@@ -62,12 +64,33 @@ def test_risk_levels_and_reasons(call, make_lks):
     with use_locale("id"):
         texts = [r["text"] for r in risk.describe(row["reasons"])]
     assert "Lebih banyak penghuni (15) daripada kapasitas (10)" in texts
-    assert call(Lks.select(Lks.risk_level).where(Lks.id == unregistered["id"]).first().run)["risk_level"] == "high"
+    assert call(Lks.select(RISK_LEVEL).where(Lks.id == unregistered["id"]).first().run)["risk_level"] == "high"
     # Nothing changed: nothing is written again.
     before = call(RiskAssessment.select(RiskAssessment.computed_at).where(RiskAssessment.lks == good["id"]).first().run)
     call(risk.assess, now=at(1))
     after = call(RiskAssessment.select(RiskAssessment.computed_at).where(RiskAssessment.lks == good["id"]).first().run)
     assert before == after
+
+
+def test_the_plan_keeps_risk_levels_in_their_own_table_and_the_list_filters_by_them(call, make_lks):
+    """The daily plan writes levels to registry_lks_risk (narrow), never the
+    wide LKS rows: their updated_at and version stay; the list shows and
+    filters the levels it wrote, and a second run changes nothing."""
+    quiet = make_lks("LKSA Tenang")
+    register(call, quiet["id"], until=date(2028, 1, 1))
+    wild = make_lks("LKSA Liar Lagi")
+    rows = Lks.select(Lks.id, Lks.updated_at, Lks.version).order_by(Lks.id)
+    before = call(rows.run)
+    call(jobs.plan, now=T0)
+    assert call(rows.run) == before
+    for level, name in (("high", "LKSA Liar Lagi"), ("low", "LKSA Tenang")):
+        page = call(registry_services.list_lks, STAFF, registry_services.LksFilter(risk_level=level))
+        assert [(r["name"], r["risk_level"]) for r in page["items"]] == [(name, level)] and page["total"] == 1
+    stored = call(LksRisk.select(LksRisk.lks, LksRisk.level).order_by(LksRisk.lks).run)
+    assert stored == [{"lks": quiet["id"], "level": "low"}, {"lks": wild["id"], "level": "high"}]
+    call(jobs.plan, now=at(1))
+    assert call(LksRisk.select(LksRisk.lks, LksRisk.level).order_by(LksRisk.lks).run) == stored
+    assert call(rows.run) == before
 
 
 def test_open_incident_makes_risk_high_and_an_urgent_task_at_once(call, make_lks):
@@ -82,7 +105,7 @@ def test_open_incident_makes_risk_high_and_an_urgent_task_at_once(call, make_lks
     assert len(urgent) == 1
     assert urgent[0]["incident"] == incident["id"] and urgent[0]["team"] == team["id"] and urgent[0]["unannounced"]
     assert urgent[0]["due_at"] == T0 + timedelta(hours=48)
-    row = call(Lks.select(Lks.open_incident, Lks.risk_level).where(Lks.id == lks["id"]).first().run)
+    row = call(Lks.select(Lks.open_incident, RISK_LEVEL).where(Lks.id == lks["id"]).first().run)
     assert row == {"open_incident": True, "risk_level": "high"}
     # The planner does not duplicate it.
     call(jobs.plan, now=at(1))

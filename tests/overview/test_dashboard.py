@@ -78,11 +78,14 @@ def expected(call, now: datetime) -> dict:
     from inspections.incidents.tables import Incident
     from inspections.planning.tables import Task
     from inspections.visits.tables import Visit
-    from registry.tables import Lks
+    from registry.tables import Lks, LksRisk
 
     today = now.astimezone(WIB).date()
     lks = call(Lks.select(Lks.id, Lks.kecamatan_code, Lks.registration_status, Lks.accreditation_status,
-                          Lks.accreditation_grade, Lks.risk_level).run)
+                          Lks.accreditation_grade).run)
+    levels = {r["lks"]: r["level"] for r in call(LksRisk.select(LksRisk.lks, LksRisk.level).run)}
+    for row in lks:  # the risk level lives in its own table (registry.risk_cache)
+        row["risk_level"] = levels.get(row["id"])
     where = {r["id"]: r["kecamatan_code"] for r in lks}
     incidents = [r for r in call(Incident.select(Incident.lks, Incident.status).run) if r["status"] == "open"]
 

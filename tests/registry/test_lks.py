@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from registry import services
+from registry import risk_cache, services
 from registry.tables import Lks
 from sigap.audit import Actor
 from sigap.errors import Conflict, Forbidden, ValidationError
@@ -209,6 +209,23 @@ def test_list_totals_match_the_rows_for_searches_and_filters(client, make_user, 
     assert client.get("/api/v1/lks?q=kasih").json()["total"] == 3
 
 
+def test_a_search_with_many_matches_pages_as_one_with_few(client, make_user, register, make_lks, monkeypatch):
+    """Past SORT_FETCHED_UP_TO matches a search's page walks the sort's index
+    (SQLite) instead of sorting the fetched matches: the same LKS, in the
+    same order, on every page and sort, with or without a filter."""
+    for n, kind in enumerate(["lksa", "elderly", "lksa", "disability", "lksa", "elderly", "lksa"]):
+        make_lks(f"Panti Kasih {chr(90 - n)} {n}", kind=kind)
+    make_user("petugas", "staff")
+    login(client, "petugas")
+    queries = [f"q=kasih&per_page=25&page={p}&sort={s}" for p in (1, 2) for s in ("name", "-name", "updated", "valid_until", "status")]
+    queries += ["q=kasih&kind=lksa", "q=kasih&kind=elderly&sort=-name", "q=panti%20kasih", "q=kasih%20z"]
+    fetched = {q: client.get(f"/api/v1/lks?{q}").json() for q in queries}
+    monkeypatch.setattr(services, "SORT_FETCHED_UP_TO", 0)
+    for q in queries:
+        assert client.get(f"/api/v1/lks?{q}").json() == fetched[q], q
+    assert [i["name"] for i in fetched["q=kasih&kind=elderly&sort=-name"]["items"]] == ["Panti Kasih Y 1", "Panti Kasih U 5"]
+
+
 def test_search_takes_percent_and_underscore_literally(client, make_user, register, make_lks):
     """``%`` and ``_`` are what the user typed, not wildcards that match
     everything (short words go through LIKE on both databases)."""
@@ -231,7 +248,9 @@ def test_filters_sort_and_pages(client, make_user, register, call, make_lks):
     assert names(client, "kelurahan=36.71.05.1002") == ["Panti Asuhan Nur Ilahi"]
     assert names(client, "documents_missing=1&kind=disability") == ["Rumah Disabilitas Ceria"]
     assert names(client, "registration_status=registered") == []
-    call(Lks.update({Lks.open_incident: True, Lks.risk_level: "high"}).where(Lks.name == "Panti Werdha Mulia").run)
+    call(Lks.update({Lks.open_incident: True}).where(Lks.name == "Panti Werdha Mulia").run)
+    werdha = call(Lks.select(Lks.id).where(Lks.name == "Panti Werdha Mulia").first().run)["id"]
+    call(risk_cache.set_level, werdha, "high")  # what joint monitoring's assessment writes
     assert names(client, "open_incident=1") == ["Panti Werdha Mulia"]
     assert names(client, "risk_level=high") == ["Panti Werdha Mulia"]
     page1 = client.get("/api/v1/lks?per_page=25&page=1").json()
