@@ -76,8 +76,10 @@ def open_form_online(page, task_id: int) -> None:
     page.goto("/tasks")
     page.goto(f"/tasks/{task_id}/visit")
     expect(page.locator(".question").first).to_be_visible()
-    wait_until(page, "() => navigator.serviceWorker.controller !== null")
-    wait_until(page, "() => caches.match(location.pathname).then(r => !!r)")
+    # The worker installs by caching the inspector's tasks and forms: on a
+    # busy CI machine that has taken more than 15 s.
+    wait_until(page, "() => navigator.serviceWorker.controller !== null", timeout_s=40)
+    wait_until(page, "() => caches.match(location.pathname).then(r => !!r)", timeout_s=40)
 
 
 def form_on_tablet(browser, server, world, viewport: str):
@@ -178,7 +180,9 @@ def test_report_filled_offline_survives_reload_and_is_stored_once(
     second.reload()
     expect(second.locator("#visit-banner")).to_contain_text(SENT)
     second.goto("/visits/outbox")
-    expect(second.locator("#outbox-list li.outbox-sent")).to_contain_text("LKSA Kasih Bunda")
+    # The outbox page is served by the service worker and reads IndexedDB:
+    # seconds on a busy machine, so the same patience as for sending.
+    expect(second.locator("#outbox-list li.outbox-sent")).to_contain_text("LKSA Kasih Bunda", timeout=SEND_TIMEOUT_MS)
     second.screenshot(path=str(screenshot_dir / f"visit-outbox-{viewport}.png"), full_page=False)
     assert count(call, Visit) == 1
     context.close()
