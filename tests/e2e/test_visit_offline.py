@@ -65,7 +65,12 @@ def wait_until(page, predicate: str, timeout_s: float = 15) -> None:
     wait_for_function uses for strings."""
     deadline = time.monotonic() + timeout_s
     while not page.evaluate(predicate):
-        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {predicate}"
+        if time.monotonic() >= deadline:
+            worker = page.evaluate(
+                "() => navigator.serviceWorker.getRegistration().then(r => r ? JSON.stringify({installing: r.installing"
+                " && r.installing.state, waiting: r.waiting && r.waiting.state, active: r.active && r.active.state}) : 'none')"
+            )
+            raise AssertionError(f"still false after {timeout_s} s: {predicate}; page {page.url}; worker {worker}")
         page.wait_for_timeout(200)
 
 
@@ -78,6 +83,12 @@ def open_form_online(page, task_id: int) -> None:
     expect(page.locator(".question").first).to_be_visible()
     # The worker installs by caching the inspector's tasks and forms: on a
     # busy CI machine that has taken more than 15 s.
+    wait_until(page, "() => navigator.serviceWorker.ready.then(r => r.active !== null)", timeout_s=40)
+    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        # A navigation that began while the worker was activating is not
+        # claimed by it (clients.claim() ran before this document existed):
+        # the next one is, as on a real tablet.
+        page.reload()
     wait_until(page, "() => navigator.serviceWorker.controller !== null", timeout_s=40)
     wait_until(page, "() => caches.match(location.pathname).then(r => !!r)", timeout_s=40)
 
