@@ -9,7 +9,10 @@
 //     and LKS field profile (the list asks: "keep-tasks"), so the day's
 //     visits work offline;
 //   - everything else (and every write) goes to the network untouched: the
-//     outbox in the page decides what to resend, not this worker.
+//     outbox in the page decides what to resend, not this worker;
+//   - signed out (the sign-in page, or a kept page answered by a redirect to
+//     it), the kept pages are dropped: the next person on a shared tablet
+//     cannot read them offline.
 
 const STATIC_CACHE = `sigap-static-${VERSION}`;
 const RUNTIME_CACHE = "sigap-runtime-v1";
@@ -52,7 +55,12 @@ async function networkFirst(event) {
     if (cached) return cached;
     throw error;
   }
-  if (response.ok && !response.redirected) event.waitUntil(cache.put(request, response.clone()).catch(() => null));
+  if (response.redirected && new URL(response.url).pathname === "/login") {
+    // The session is over: what was kept for it goes too (shared tablets).
+    event.waitUntil(caches.delete(RUNTIME_CACHE).catch(() => null));
+  } else if (response.ok && !response.redirected) {
+    event.waitUntil(cache.put(request, response.clone()).catch(() => null));
+  }
   return response;
 }
 

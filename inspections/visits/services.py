@@ -213,8 +213,22 @@ async def _complete_task(task: dict, outcome: str, *, now: datetime) -> None:
     }).where(Task.id == task["id"])
 
 
+def ensure_author(actor: Actor, body: dict) -> None:
+    """A report queued on a shared tablet carries ``author``, the account
+    signed in when it was queued: it is filed by that account or not at
+    all, never by whoever signs in next on the same device."""
+    author = body.get("author")
+    if author is None:
+        return
+    if not (isinstance(author, int) and not isinstance(author, bool)):
+        raise ValidationError(_("The report's author is not valid."), fields={"author": _("Invalid.")})
+    if author != actor.user_id:
+        raise Conflict(_("This report was written on this device by another account. Sign in as that account to send it."))
+
+
 async def _prepare(actor: Actor, body: dict, *, now: datetime) -> tuple[dict, dict, dict]:
     """The task, its LKS and the checked report; raises before anything is stored."""
+    ensure_author(actor, body)
     task_id, checklist_id = body.get("task_id"), body.get("checklist_id")
     if not (isinstance(task_id, int) and 0 < task_id < 2**31):
         raise ValidationError(_("Choose the task of the visit."), fields={"task_id": _("Required.")})

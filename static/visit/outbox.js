@@ -3,6 +3,8 @@
 // while anything waits (never Background Sync alone). Every report and photo
 // carries its client id, so a resend is harmless: 200 for an id the server
 // already stored counts as sent. One tab sends at a time (Web Locks).
+// A shared tablet: a report carries the account that queued it ("author")
+// and waits for that account; the next one to sign in never sends it.
 
 const RETRY_MAX_MS = 60_000;
 const TICK_MS = 5_000;
@@ -15,6 +17,17 @@ function backoff(item) {
 
 function due(item) {
   return !item.next_at || item.next_at <= Date.now();
+}
+
+// The account signed in on this page (base.html), or null.
+export function signedInUser() {
+  const meta = document.querySelector("meta[name=sigap-user]");
+  return meta ? Number(meta.content) : null;
+}
+
+function mine(report) {
+  const author = report.body && report.body.author;
+  return author === undefined || author === null || author === signedInUser();
 }
 
 export function format(text, params) {
@@ -59,9 +72,14 @@ export class Outbox {
 
   async sendAll() {
     for (const report of await this.store.allReports()) {
-      if (report.status === "waiting" && due(report)) await this.sendReport(report);
+      if (report.status !== "waiting") continue;
+      if (!mine(report)) {
+        if (report.message !== this.texts.other_author) await this.store.putReport({ ...report, message: this.texts.other_author });
+      } else if (due(report)) {
+        await this.sendReport(report);
+      }
     }
-    const sent = new Map((await this.store.allReports()).filter((r) => r.status === "sent").map((r) => [r.client_id, r]));
+    const sent = new Map((await this.store.allReports()).filter((r) => r.status === "sent" && mine(r)).map((r) => [r.client_id, r]));
     for (const photo of await this.store.allPhotos()) {
       const report = sent.get(photo.report_client_id);
       if (report && photo.status === "queued" && due(photo)) await this.sendPhoto(photo, report.visit_id);

@@ -288,6 +288,8 @@ async function submit(event) {
     return;
   }
   const report = { client_id: draft.client_id, task_id: taskId, lks_name: app.dataset.lksName, body: reports.reportBody(draft, photoList, team), status: "waiting", attempts: 0, next_at: 0, queued_at: new Date().toISOString() };
+  const author = outboxes.signedInUser();
+  if (author) report.body.author = author; // sent by this account only (shared tablets)
   if (draft.resubmit) {
     report.url = `/api/v1/visits/${draft.resubmit.visit_id}/resubmit`; // a correction of a returned report
     report.body.version = draft.resubmit.version;

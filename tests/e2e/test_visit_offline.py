@@ -342,3 +342,44 @@ def test_only_the_teams_inspectors_and_staff_open_the_form_and_it_may_use_camera
     login(client, "yanti")  # an inspector of another team
     assert client.get(f"/tasks/{world.task['id']}/visit").status_code == 404
 
+
+
+def test_a_shared_tablet_forgets_the_kept_pages_at_sign_out_and_sends_a_report_only_as_its_author(
+    browser, restartable_server, world, call, camera_photos,
+):
+    """Agus queues a report offline and hands the tablet over. Signed out,
+    the pages kept for his offline work are gone; Dedi (same team) signs in
+    and opens the outbox: Agus's report waits for Agus, nothing is sent in
+    Dedi's name. Agus signs in again and it is sent, as his."""
+    context, page = form_on_tablet(browser, restartable_server, world, "landscape")
+    form_url = f"/tasks/{world.task['id']}/visit"
+    restartable_server.stop()
+    fill_start_and_end(page)
+    answer_all(page, world.checklist, camera_photos(1))
+    page.locator("#submit").click()
+    expect(page.locator("#visit-status")).to_contain_text("1 laporan dan 1 foto menunggu dikirim")
+    page.close()  # the form (whose outbox would send at once) is left before the network returns
+
+    restartable_server.start()
+    home = context.new_page()
+    home.goto("/")
+    home.locator("form[action='/logout'] button").click()
+    home.wait_for_url("**/login")
+    wait_until(home, f"() => caches.match('{form_url}').then(r => !r)", timeout_s=15)
+    assert count(call, Visit) == 0
+
+    sign_in(home, "dedi")
+    home.goto("/visits/outbox")
+    waiting = home.locator("#outbox-list li.outbox-waiting")
+    expect(waiting).to_contain_text("ditulis oleh akun lain", ignore_case=True, timeout=SEND_TIMEOUT_MS)
+    home.wait_for_timeout(2_000)  # a flush or two of the outbox
+    assert count(call, Visit) == 0
+
+    home.locator("form[action='/logout'] button").click()
+    home.wait_for_url("**/login")
+    sign_in(home, "agus")
+    home.goto("/visits/outbox")
+    expect(home.locator("#outbox-list li.outbox-sent")).to_contain_text("LKSA Kasih Bunda", timeout=SEND_TIMEOUT_MS)
+    visits = call(Visit.select(Visit.filed_by).run)
+    assert visits == [{"filed_by": world.users["lead"]["id"]}]
+    context.close()

@@ -73,6 +73,25 @@ def test_a_second_report_for_the_same_task_is_a_conflict(client, world: VisitWor
     assert response.json()["error"] == "conflict" and response.json().get("fields", {}) == {}
 
 
+def test_a_report_queued_by_one_account_is_not_filed_by_the_next_on_the_same_tablet(client, call, world: VisitWorld):
+    """Shared tablet: the lead queued a report offline and signed out; the
+    member signs in and the page's outbox tries to send it. Refused, nothing
+    stored, the task still open; the lead sends it later and it is theirs."""
+    body = {**world.body(), "author": world.users["lead"]["id"]}
+    headers = sign_in(client, world.users["member"])
+    response = client.post("/api/v1/visits", json=body, headers=headers)
+    assert response.status_code == 409, response.text
+    assert "another account" in response.json()["message"] or "akun lain" in response.json()["message"]
+    assert call(Visit.count) == 0
+    assert call(Task.select(Task.status).where(Task.id == world.task["id"]).first)["status"] != "done"
+    bad = client.post("/api/v1/visits", json={**body, "author": "agus"}, headers=headers)
+    assert bad.status_code in (400, 422) and "author" in bad.text, bad.text
+    headers = sign_in(client, world.users["lead"])
+    response = client.post("/api/v1/visits", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert call(Visit.select(Visit.filed_by).first)["filed_by"] == world.users["lead"]["id"]
+
+
 def test_thirty_concurrent_copies_of_one_report_store_it_once(client, call, world: VisitWorld):
     headers = sign_in(client, world.users["lead"])
     body = world.body()

@@ -105,6 +105,9 @@ class _Report(Struct, kw_only=True):
     outcome: Annotated[str, one_of(VisitOutcome.__members__)] | None | UnsetType = UNSET
     summary: Text = UNSET
     internal_notes: Text = UNSET
+    # The account signed in when the report was queued on the device; another
+    # account sending it gets 409 (see services.ensure_author).
+    author: Id | UnsetType = UNSET
 
 
 class VisitBody(_Report, kw_only=True):

@@ -46,6 +46,7 @@ SCRIPT_TEXTS = {
     "offline": N_("No network: the report waits on this device and is sent when the network returns."),
     "failed": N_("Not sent: %(message)s"),
     "signin_again": N_("Your session has ended: sign in again (online) so the waiting reports can be sent."),
+    "other_author": N_("Written by another account on this device: it is sent when that account signs in here again."),
     "draft_saved": N_("Draft saved on this device at %(at)s."),
     "draft_other_tab": N_("This draft was changed in another tab; its changes are shown here."),
     "quota": N_("This device is out of space: the last change was not saved. Free some space (old photos, other apps) and try again."),
