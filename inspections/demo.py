@@ -1,5 +1,6 @@
 """Demo joint teams for ``make run``: one per kecamatan, with members from
-Dinas Sosial, Satpol PP, the kecamatan and the kelurahan (named contacts).
+Dinas Sosial, Satpol PP, the kecamatan and the kelurahan (named contacts;
+the kecamatan's has a mobile number, for the WhatsApp hand-off).
 Every team has a lead with an account (a team without one leaves its
 visits with no one responsible): the demo inspector leads Pinang's team,
 where the demo partner also sits; each other team is led by a demo
@@ -43,12 +44,15 @@ async def load_inspections_demo(*, now: datetime) -> None:
         return
     actor = Actor(user_id=None, username="demo", role=Role.admin)
     users = {r["username"]: r["id"] for r in await User.select(User.id, User.username).where(User.username.is_in(["inspector", "partner"]))}
-    for district in await regions.districts(get_settings().region):
+    for number, district in enumerate(await regions.districts(get_settings().region), start=1):
         team = await services.create_team(actor, name=f"Tim Terpadu Kecamatan {district['name']}", area_code=district["code"], now=now)
         lead = await _lead_of(actor, district, users, now)
         if lead is not None:
             await services.add_member(actor, team["id"], agency="dinsos", user_id=lead, is_lead=True, now=now)
         if district["code"] == PINANG and "partner" in users:
             await services.add_member(actor, team["id"], agency="satpol_pp", user_id=users["partner"], now=now)
-        await services.add_member(actor, team["id"], agency="kecamatan", name=f"Kasi Kesos Kec. {district['name']} (Demo)", now=now)
+        # A mobile number (fictional, 555 block), so the task page's WhatsApp hand-off shows in the demo.
+        await services.add_member(
+            actor, team["id"], agency="kecamatan", name=f"Kasi Kesos Kec. {district['name']} (Demo)", phone=f"0812555{number:05d}", now=now,
+        )
         await services.add_member(actor, team["id"], agency="satpol_pp", name=f"Satpol PP Kec. {district['name']} (Demo)", phone="0215550000", now=now)
