@@ -7,7 +7,7 @@ The figures are the whole region's, the same for every staff member and
 admin: each app (each worker process) keeps the last snapshot and its
 rendered markup per language for ``CACHE_SECONDS``, and the panel says the
 time they were counted ("As of ..., renewed every minute"). Workers do not
-share it; each states its own time. Nothing of the user is in the markup
+share it; each states its own time. ``SIGAP_DASHBOARD_CACHE=0`` turns it off. Nothing of the user is in the markup
 (``Wiring.render`` renders it without the request)."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from overview.dashboard import charts
 from overview.dashboard.services import snapshot
 from registry.access import STAFF_ROLES
 from sigap.i18n import get_locale
+from sigap.settings import get_settings
 
 CACHE_SECONDS = 60  # stated on the panel ("renewed every minute"): change both together
 
@@ -87,8 +88,10 @@ class DashboardPanel:
 
     def _fresh(self, now: datetime) -> bool:
         counted = self._counted
+        if counted is None or not get_settings().dashboard_cache:
+            return False
         # Either way: a request that waited for the lock may be a little older than the count.
-        return counted is not None and abs(now - counted["now"]) < self.ttl
+        return abs(now - counted["now"]) < self.ttl
 
     async def __call__(self, user: Any, now: datetime) -> dict | None:
         if user is None or user.role not in STAFF_ROLES:

@@ -330,6 +330,21 @@ def test_the_figures_are_kept_a_minute_saying_when_they_were_counted(client, cal
     assert figures(client.get("/").text)["total_lks"][1] == 3
 
 
+def test_with_the_cache_off_every_view_counts(client, make_user, make_lks, monkeypatch):
+    """SIGAP_DASHBOARD_CACHE=0 (the browser tests' server): nothing kept."""
+    from dataclasses import replace
+
+    from sigap import settings
+
+    monkeypatch.setattr(settings, "_current", replace(settings.get_settings(), dashboard_cache=False))
+    make_lks("LKSA Satu")
+    make_user("kepala", "staff")
+    login(client, "kepala")
+    assert figures(client.get("/").text)["total_lks"][1] == 1
+    make_lks("LKSA Dua")
+    assert figures(client.get("/").text)["total_lks"][1] == 2
+
+
 def test_the_kept_figures_follow_the_language_and_nobody_s_name(client, call, make_user, make_lks):
     """The markup kept is rendered without the request: each language its
     own, the greeting still the signed-in user's own."""
