@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from overview.dashboard.panel import home_panel
+from overview.dashboard.panel import DashboardPanel
 from overview.monthly import audit_names as monthly_audit
 from overview.monthly import jobs as monthly_jobs
 from overview.monthly.document import month_title
@@ -18,7 +18,7 @@ class OverviewPlugin(DomainPlugin):
     name = "overview"
 
     def wire(self, wiring: Wiring) -> None:
-        wiring.contribute(HOME_PANELS, home_panel)
+        wiring.contribute(HOME_PANELS, DashboardPanel(wiring.render))  # its own cache, one per app
         wiring.add_menu(N_("Monthly reports"), "/reports/monthly", STAFF_ROLES, order=60)
         wiring.add_template_globals(monthly_report_month=month_title)
         # Last month's report on the 1st, 01:30 WIB (after the expiry jobs of 00:05 and 00:10).

@@ -181,6 +181,21 @@ async def fetch_where(sql: str, condition, tail: str = "", *args) -> list[dict]:
     return [row if isinstance(row, dict) else dict(row) for row in rows]
 
 
+def key_is(column, value) -> WhereRaw:
+    """``column == value`` for a foreign key ``column`` of the queried table,
+    as Piccolo writes it but without Piccolo's ForeignKey attribute lookups
+    (each lists the column's attributes: a condition on a key took ~0.1 ms
+    to build, more than the read it limits)."""
+    return WhereRaw(f"{column._meta.get_full_name(with_alias=False)} = {{}}", value)
+
+
+def key_in(column, values: list) -> WhereRaw:
+    """``column.is_in(values)`` for a foreign key ``column``, as :func:`key_is`."""
+    if not values:
+        raise ValueError("key_in needs at least one value")
+    return WhereRaw(f"{column._meta.get_full_name(with_alias=False)} IN ({', '.join('{}' for _ in values)})", *values)
+
+
 def sqlite_path(url: str) -> Path:
     """``sqlite:///relative/file`` or ``sqlite:////absolute/file`` → path."""
     if not url.startswith("sqlite:///"):

@@ -176,6 +176,7 @@ class Settings:
     retention_login_days: int = 90  # sign-in attempts (usernames, addresses) are kept this long
     retention_outbox_days: int = 30  # sent or abandoned e-mails are kept this long
     public_rate_limit: int = 60  # requests per minute per address to the public pages (0: no limit)
+    dashboard_cache: bool = True  # the staff home keeps its figures a minute (overview.dashboard.panel)
     # The map's tiles: a {z}/{x}/{y} template (OpenStreetMap's standard tiles by default) and its credit line.
     map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_tiles_attribution: str = "© OpenStreetMap contributors"
@@ -234,6 +235,7 @@ class Settings:
             retention_login_days=r.integer("SIGAP_RETENTION_LOGIN_DAYS", 90, low=1, high=3650),
             retention_outbox_days=r.integer("SIGAP_RETENTION_OUTBOX_DAYS", 30, low=1, high=3650),
             public_rate_limit=r.integer("SIGAP_PUBLIC_RATE_LIMIT", 60, low=0, high=100_000),
+            dashboard_cache=r.flag("SIGAP_DASHBOARD_CACHE", True),
             map_tiles_url=r.tiles("SIGAP_MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
             map_tiles_attribution=r.text("SIGAP_MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")[:300],
         )

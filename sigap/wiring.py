@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.config.app import AppConfig
+from markupsafe import Markup
 from litestar.plugins import InitPluginProtocol
 
 from sigap.tables import Role
@@ -60,9 +61,12 @@ ENTITY_NAMES = "sigap.entity_names"
 # dict {action: English message id}: the audit log's words for a domain's actions
 ACTION_LABELS = "sigap.action_labels"
 # async (user, now) -> dict | None: a panel on the signed-in home page,
-# ``{"template": ..., "order": int, **context}``, or None when this user
-# should see nothing from that provider. Panels show in ``order``; the home
-# page falls back to the menu's tiles when no provider answers.
+# ``{"template": ..., "order": int, **context}`` (the template is included
+# with the page's context, ``panel`` being this dict), or ``{"html": Markup,
+# "order": int}`` (markup the provider rendered already, e.g. with
+# ``Wiring.render``, and may keep), or None when this user should see
+# nothing from that provider. Panels show in ``order``; the home page falls
+# back to the menu's tiles when no provider answers.
 HOME_PANELS = "sigap.home_panels"
 
 # ``configure(subparsers)`` adds a domain's CLI commands to ``sigap``; each
@@ -73,7 +77,8 @@ CliConfigurer = Callable[[Any], None]
 class Wiring:
     """What the installed domains contribute, gathered in one place."""
 
-    def __init__(self, template_globals: MutableMapping[str, Any] | None = None) -> None:
+    def __init__(self, template_globals: MutableMapping[str, Any] | None = None, templates: Any = None) -> None:
+        self.templates = templates  # the app's Jinja environment (None in the CLI)
         self.menu: list[NavItem] = []
         self.template_globals: MutableMapping[str, Any] = template_globals if template_globals is not None else {}
         self.jobs: dict[str, Job] = {}
@@ -139,6 +144,14 @@ class Wiring:
 
     def hook(self, name: str) -> list[Any]:
         return list(self._hooks.get(name, ()))
+
+    def render(self, template: str, **context: Any) -> Markup:
+        """``template`` rendered with ``context`` and the template globals
+        only: no request, no signed-in user, so the markup can show nothing
+        of theirs it was not given (safe to keep and show to others)."""
+        if self.templates is None:
+            raise RuntimeError("no templates: an app's wiring renders, the CLI's does not")
+        return Markup(self.templates.get_template(template).render(**context))
 
     def first(self, name: str) -> Any | None:
         fns = self._hooks.get(name)

@@ -11,6 +11,7 @@ import pytest
 from sigap.audit import Actor
 from sigap.tables import Role
 from tests.conftest import login
+from tests.overview.test_dashboard import forget_dashboard
 
 ADMIN = Actor(user_id=None, username="uji", role=Role.admin)
 
@@ -44,9 +45,9 @@ PAGES = [
 ]
 # Statements per page (issue 13), a little above what each runs now (the
 # session and its account are one of them): a new query on a main page
-# shows here. The home page leaves room for the panels domains add to it.
+# shows here. The home page: counted as on a miss of the dashboard cache (kept a minute, 1 statement then).
 BUDGETS = {
-    "/": 15, "/lks": 5, "/tasks": 5, "/tasks/calendar": 6, "/incidents": 4, "/teams": 7, "/alerts": 7, "/findings": 4,
+    "/": 12, "/lks": 5, "/tasks": 5, "/tasks/calendar": 6, "/incidents": 4, "/teams": 7, "/alerts": 7, "/findings": 4,
     "/visits": 5, "/api/v1/lks": 4, "/api/v1/tasks": 3, "/api/v1/findings": 3, "/api/v1/alerts": 4, "/accreditation": 6,
     "/api/v1/accreditation/pipeline": 6, "/register?q=hitung": 3, "/api/v1/public/lks?q=hitung": 3,
 }
@@ -61,11 +62,13 @@ def test_page_queries_do_not_grow_with_rows(client, call, make_user, make_lks, c
     _world(call, make_lks, 2, 0)
     call(raise_alerts, now=now())
     assert client.get(path).status_code == 200  # warm: first-use work is not the page's
+    forget_dashboard(client)  # the home page counts its figures (kept a minute otherwise)
     count_queries.reset()
     assert client.get(path).status_code == 200
     few = len(count_queries)
     _world(call, make_lks, 18, 100)
     call(raise_alerts, now=now())
+    forget_dashboard(client)
     count_queries.reset()
     assert client.get(path).status_code == 200
     many = len(count_queries)

@@ -1,7 +1,7 @@
 """The home page of inspectors and partners (``sigap.wiring.HOME_PANELS``):
 their tasks still to do that are overdue, due today and due later this week
 (Monday to Sunday, WIB), overdue on top, then how many alerts wait for
-them. What they may see is the task list's rule (``search_tasks`` through
+them. What they may see is the task list's rule (``tasks_due_in`` through
 ``visible_task_filter``): their teams' tasks and those they lead."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from inspections.alerts.services import unacknowledged_count
-from inspections.planning.services import ACTIVE_STATUSES, search_tasks, today_wib, with_overdue
+from inspections.planning.services import ACTIVE_STATUSES, tasks_due_in, today_wib, with_overdue
 from registry import regions
 from registry.access import FIELD_ROLES
 from sigap.audit import Actor
@@ -42,9 +42,13 @@ async def field_home(user, now: datetime) -> dict | None:
     today = today_wib(now)
     end = week_end(today)
     statuses = list(ACTIVE_STATUSES)
-    # Two reads so that many overdue tasks cannot push today's off the page.
-    earlier = await search_tasks(actor, statuses=statuses, due_to=today - timedelta(days=1), limit=SHOWN + 1)
-    coming = with_overdue(await search_tasks(actor, statuses=statuses, due_from=today, due_to=end, limit=200), now)
+    # One read, three ranges: so that many overdue tasks cannot push today's
+    # off the page; and, for a quiet week, the next visit after it.
+    earlier, coming, following = await tasks_due_in(
+        actor, [(None, today - timedelta(days=1), SHOWN + 1), (today, end, 200), (end + timedelta(days=1), None, 1)],
+        statuses=statuses,
+    )
+    coming = with_overdue(coming, now)
     overdue = [dict(t, overdue=True) for t in earlier[:SHOWN]]
     late_today = [t for t in coming if t["overdue"]]  # an urgent visit whose hour has passed
     overdue = late_today + overdue
@@ -59,7 +63,8 @@ async def field_home(user, now: datetime) -> dict | None:
     ]
     shown = [t for g in groups for t in g["tasks"]]
     # A quiet week: say when the next visit is, so the page is never a dead end.
-    following = [] if shown else await search_tasks(actor, statuses=statuses, due_from=end + timedelta(days=1), limit=1)
+    if shown:
+        following = []
     shown += following
     places = await regions.region_names({t["kelurahan_code"] for t in shown} | {t["kecamatan_code"] for t in shown})
     return {

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from piccolo.querystring import QueryString
+
 from inspections.planning.tables import Task, TaskStatus
 from inspections.teams.tables import Agency, Team, TeamMember
 from registry.access import is_staff
@@ -38,6 +40,12 @@ def _staff_only(actor: Actor) -> None:
 
 
 # --- who covers what ------------------------------------------------------------
+
+
+def teams_of_query(user_id: int) -> QueryString:
+    """The ids of ``user_id``'s teams as a sub-select (``column.is_in(...)``):
+    :func:`team_ids_of` without a statement of its own."""
+    return QueryString('SELECT "team" FROM "inspections_team_member" WHERE "user" = {}', user_id)
 
 
 async def team_ids_of(user_id: int | None) -> list[int]:

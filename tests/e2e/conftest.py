@@ -43,7 +43,8 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="session")
 def server(database: str) -> Iterator[ServerProcess]:
     """``python -m sigap.cli serve`` on a free port, against the test database."""
-    process = ServerProcess({}, free_port())
+    # The staff home counts its figures on every view (not kept a minute): each test has its own data.
+    process = ServerProcess({"SIGAP_DASHBOARD_CACHE": "0"}, free_port())
     try:
         process.wait_healthy()
         yield process

@@ -150,6 +150,20 @@ def figures(html: str) -> dict[str, tuple[str, int]]:
     return out
 
 
+def dashboard_panel(app):
+    """The app's dashboard provider (overview.dashboard.panel.DashboardPanel)."""
+    from overview.dashboard.panel import DashboardPanel
+    from sigap.wiring import HOME_PANELS
+
+    [panel] = [p for p in app.state.wiring.hook(HOME_PANELS) if isinstance(p, DashboardPanel)]
+    return panel
+
+
+def forget_dashboard(client) -> None:
+    """Drop the figures the home page keeps for a minute: the next home page counts anew."""
+    dashboard_panel(client.app).clear()
+
+
 def shown_count(client, href: str) -> int:
     """How many the list at ``href`` shows, read as its user reads it."""
     page = client.get(href)
@@ -175,6 +189,7 @@ def test_every_figure_equals_an_independent_count_and_its_list(client, call, mak
     world(client, call, now)
     make_user("kepala", "staff")
     login(client, "kepala")
+    forget_dashboard(client)  # counted now, from the rows above
     home = client.get("/")
     assert home.status_code == 200
     shown = figures(home.text)
@@ -263,15 +278,89 @@ def test_dashboard_queries_do_not_grow_with_the_data(client, call, make_user, ma
     login(client, "adm")
     make_lks("LKSA Satu")
     assert client.get("/").status_code == 200
+    forget_dashboard(client)  # each measured page counts its figures
     count_queries.reset()
     assert client.get("/").status_code == 200
     few = len(count_queries)
     world(client, call, now)
+    forget_dashboard(client)
     count_queries.reset()
     assert client.get("/").status_code == 200
     many = len(count_queries)
     assert many == few, "\n".join(count_queries.statements)
     assert few <= 20, f"{few} statements:\n" + "\n".join(count_queries.statements)
+    # Within the minute the figures are kept: the session is the one statement.
+    count_queries.reset()
+    assert client.get("/").status_code == 200
+    assert len(count_queries) == 1, "\n".join(count_queries.statements)
     count_queries.reset()
     assert client.get("/api/v1/dashboard").status_code == 200
     assert len(count_queries) <= 16, "\n".join(count_queries.statements)
+
+
+def test_the_figures_are_kept_a_minute_saying_when_they_were_counted(client, call, make_user, make_lks, now):
+    """The home page keeps the figures for CACHE_SECONDS and shows the time
+    they were counted; past it (or once forgotten) a new LKS shows."""
+    from overview.dashboard.panel import CACHE_SECONDS
+    from sigap.i18n import format_datetime, use_locale
+
+    make_lks("LKSA Satu")
+    user = make_user("kepala", "staff")
+    login(client, "kepala")
+    home = client.get("/").text
+    assert figures(home)["total_lks"][1] == 1
+    panel = dashboard_panel(client.app)
+    counted = panel._counted["now"]
+    with use_locale("id"):
+        assert f"Per {format_datetime(counted)} (diperbarui tiap menit)" in home
+    make_lks("LKSA Dua")
+    again = client.get("/").text
+    assert figures(again)["total_lks"][1] == 1 and format_datetime(counted) in again  # kept, and says since when
+
+    class Staff:  # sigap.web.CurrentUser as the provider reads it
+        role = user["role"]
+
+    within = call(panel, Staff, counted + timedelta(seconds=CACHE_SECONDS - 1))
+    assert figures(within["html"])["total_lks"][1] == 1
+    later = counted + timedelta(seconds=CACHE_SECONDS)
+    past = call(panel, Staff, later)
+    assert figures(past["html"])["total_lks"][1] == 2 and past["as_of"] == later
+    make_lks("LKSA Tiga")
+    forget_dashboard(client)
+    assert figures(client.get("/").text)["total_lks"][1] == 3
+
+
+def test_with_the_cache_off_every_view_counts(client, make_user, make_lks, monkeypatch):
+    """SIGAP_DASHBOARD_CACHE=0 (the browser tests' server): nothing kept."""
+    from dataclasses import replace
+
+    from sigap import settings
+
+    monkeypatch.setattr(settings, "_current", replace(settings.get_settings(), dashboard_cache=False))
+    make_lks("LKSA Satu")
+    make_user("kepala", "staff")
+    login(client, "kepala")
+    assert figures(client.get("/").text)["total_lks"][1] == 1
+    make_lks("LKSA Dua")
+    assert figures(client.get("/").text)["total_lks"][1] == 2
+
+
+def test_the_kept_figures_follow_the_language_and_nobody_s_name(client, call, make_user, make_lks):
+    """The markup kept is rendered without the request: each language its
+    own, the greeting still the signed-in user's own."""
+    from tests.conftest import form
+
+    make_lks("LKSA Satu")
+    make_user("kepala", "staff", full_name="Kepala Bidang")
+    make_user("admin1", "admin", full_name="Admin Dinsos")
+    login(client, "kepala")
+    home = client.get("/").text
+    assert "Angka hari ini" in home and "Kepala Bidang" in home
+    form(client, "/lang", {"locale": "en", "next": "/"})
+    english = client.get("/").text
+    assert "Today's figures" in english and "Angka hari ini" not in english
+    assert figures(english) == figures(home)
+    client.cookies.clear()
+    login(client, "admin1")
+    other = client.get("/").text
+    assert "Admin Dinsos" in other and "Kepala Bidang" not in other
