@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | N
     storage = make_storage(settings.storage_url, settings.s3_endpoint_url)
     static = StaticFiles(PROJECT_ROOT / "static")
     templates = make_template_environment(static)
-    wiring = Wiring(template_globals=templates.globals)
+    wiring = Wiring(template_globals=templates.globals, template_filters=templates.filters)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
