@@ -224,9 +224,12 @@ def _actions_sql() -> str:
     ))
 
 
-async def search_actions(actor: Actor, filters: ActionFilter, *, now: datetime, limit: int = 300) -> list[dict]:
+async def search_actions(
+    actor: Actor, filters: ActionFilter, *, now: datetime, limit: int = 300, with_notes: bool = True
+) -> list[dict]:
     """Actions ``actor`` may see (staff: all; a manager: their LKS's),
-    earliest due first, each with its LKS, overdue flag and thread."""
+    earliest due first, each with its LKS, overdue flag and thread
+    (``notes``; not read, and no such key, with ``with_notes=False``)."""
     conditions = [_visible_condition(actor)]
     today = today_wib(now)
     if filters.lks_id is not None:
@@ -251,6 +254,8 @@ async def search_actions(actor: Actor, filters: ActionFilter, *, now: datetime, 
     rows = await fetch_where(
         _actions_sql(), condition, f' ORDER BY "{table}"."due_on" ASC, "{table}"."id" ASC LIMIT {{}}', limit
     )
+    if not with_notes:
+        return [{**r, "display_title": action_title(r), "overdue": is_overdue(r, today)} for r in rows]
     notes = await notes_of([r["id"] for r in rows])
     return [
         {**r, "display_title": action_title(r), "overdue": is_overdue(r, today), "notes": notes.get(r["id"], [])} for r in rows
