@@ -32,13 +32,18 @@ class RegistryPlugin(DomainPlugin):
     name = "registry"
 
     def wire(self, wiring: Wiring) -> None:
+        from registry.badges import TEMPLATE_FILTERS as BADGE_FILTERS
+        from registry.badges import TEMPLATE_GLOBALS as BADGES
         from registry.labels import TEMPLATE_GLOBALS
 
         wiring.add_menu(N_("LKS"), "/lks", {Role.admin, Role.staff}, order=10)
         wiring.add_menu(N_("My LKS"), "/lks", {Role.manager}, order=10)
         wiring.add_menu(N_("Unregistered LKS reports"), "/sightings", {Role.admin, Role.staff, Role.partner}, order=15)
         wiring.add_template_globals(sighting_outcome_label=labeller(sightings.OUTCOME_LABELS))
-        wiring.add_template_globals(**TEMPLATE_GLOBALS)
+        wiring.add_template_globals(**TEMPLATE_GLOBALS, **BADGES)
+        wiring.add_template_filters(
+            **BADGE_FILTERS, kind_label=TEMPLATE_GLOBALS["kind_label"], doc_type_label=TEMPLATE_GLOBALS["doc_type_label"]
+        )
         wiring.add_job("expire-registrations", jobs.expire_registrations, hour=0, minute=5)
         wiring.add_demo("registry", jobs.load_demo, order=10)
         wiring.contribute(LKS_EXISTS, lks_exists)

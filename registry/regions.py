@@ -140,12 +140,15 @@ async def districts(region: str) -> list[dict]:
 
 
 async def villages(region: str, district: str | None = None) -> list[dict]:
-    query = Region.select(Region.code, Region.name, Region.parent_code).where(
-        (Region.level == RegionLevel.village.value) & (Region.code.like(f"{region}.%"))
-    )
-    if district:
-        query = query.where(Region.parent_code == district)
-    return await _cached_list(("villages", region, district), lambda: query.order_by(Region.name).run())
+    def load():  # only on a miss: building the query costs more than the cache hit
+        query = Region.select(Region.code, Region.name, Region.parent_code).where(
+            (Region.level == RegionLevel.village.value) & (Region.code.like(f"{region}.%"))
+        )
+        if district:
+            query = query.where(Region.parent_code == district)
+        return query.order_by(Region.name).run()
+
+    return await _cached_list(("villages", region, district), load)
 
 
 async def village(code: str) -> dict | None:

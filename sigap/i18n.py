@@ -102,8 +102,23 @@ def choice_label(mapping: dict, value: object) -> str:
 
 def labeller(mapping: dict):
     """``labeller(LABELS)(value)`` is ``choice_label(LABELS, value)``: the
-    template globals that show a translated choice."""
-    return functools.partial(choice_label, mapping)
+    template globals that show a translated choice (a list page calls them
+    a hundred times: a string value is looked up, not searched for)."""
+    by_value: dict[str, str] = {}
+    for key, msgid in mapping.items():
+        plain = getattr(key, "value", key)
+        if isinstance(plain, str):
+            by_value.setdefault(plain, msgid)
+
+    def label(value: object) -> str:
+        if type(value) is not str:
+            return choice_label(mapping, value)
+        msgid = by_value.get(value)
+        if msgid is None:
+            return choice_label(mapping, value)  # a key of another kind that compares equal
+        return gettext(msgid)
+
+    return label
 
 
 def choices(mapping: dict) -> list[tuple[str, str]]:

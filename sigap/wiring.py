@@ -10,7 +10,9 @@ exactly the jobs and demo loaders the app sees.
 What a plugin contributes is written into one ``Wiring`` object per app (or
 CLI run), never into another module's globals:
 
-- menu entries (``add_menu``), template globals (``add_template_globals``);
+- menu entries (``add_menu``), template globals (``add_template_globals``)
+  and filters (``add_template_filters``: called directly, cheaper than a
+  global in a long loop);
 - scheduled jobs (``add_job``), demo loaders (``add_demo``), CLI commands
   (``add_cli``);
 - contributions to another domain's pages through hooks that domain offers
@@ -77,10 +79,16 @@ CliConfigurer = Callable[[Any], None]
 class Wiring:
     """What the installed domains contribute, gathered in one place."""
 
-    def __init__(self, template_globals: MutableMapping[str, Any] | None = None, templates: Any = None) -> None:
+    def __init__(
+        self,
+        template_globals: MutableMapping[str, Any] | None = None,
+        template_filters: MutableMapping[str, Any] | None = None,
+        templates: Any = None,
+    ) -> None:
         self.templates = templates  # the app's Jinja environment (None in the CLI)
         self.menu: list[NavItem] = []
         self.template_globals: MutableMapping[str, Any] = template_globals if template_globals is not None else {}
+        self.template_filters: MutableMapping[str, Any] = template_filters if template_filters is not None else {}
         self.jobs: dict[str, Job] = {}
         self.demo_loaders: list[tuple[int, str, DemoLoader]] = []
         self.cli: list[CliConfigurer] = []
@@ -121,6 +129,12 @@ class Wiring:
         if clash:
             raise RuntimeError(f"template globals defined twice: {sorted(clash)}")
         self.template_globals.update(values)
+
+    def add_template_filters(self, **values: Any) -> None:
+        clash = {k for k in set(values) & set(self.template_filters) if self.template_filters[k] is not values[k]}
+        if clash:
+            raise RuntimeError(f"template filters defined twice: {sorted(clash)}")
+        self.template_filters.update(values)
 
     def add_job(self, name: str, fn: JobFn, *, run_at_start: bool = True, **cron: object) -> None:
         if name in self.jobs and self.jobs[name].fn is not fn:

@@ -19,7 +19,10 @@ SHOWN = 5
 async def plan_panel_at(actor: Actor, lks: dict, *, now: datetime) -> dict | None:
     if not (is_staff(actor) or (actor.role == Role.manager and actor.lks_id == lks["id"])):
         return None
-    actions = await search_actions(actor, ActionFilter(lks_id=lks["id"], status="not_done"), now=now, limit=100)
+    # The panel shows no thread: its notes are not read.
+    actions = await search_actions(
+        actor, ActionFilter(lks_id=lks["id"], status="not_done"), now=now, limit=100, with_notes=False
+    )
     attended = await lks_attendance(actor, lks["id"])
     today = today_wib(now)
     protection = [a for a in attended if a["topic"] == TrainingTopic.child_protection.value and a["held_on"] <= today]

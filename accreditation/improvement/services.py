@@ -23,7 +23,7 @@ from registry.access import ensure_can_see, is_staff, lks_exists
 from registry.tables import Document
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import insert_many, write_transaction
+from sigap.db import built_once, fetch_where, insert_many, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.tables import Role
@@ -201,37 +201,61 @@ class ActionFilter:
     source: str = ""
 
 
-def _visible(actor: Actor, query):
+def _visible_condition(actor: Actor):
+    """The actions ``actor`` may see, as a condition (None: every one)."""
     if is_staff(actor):
-        return query
+        return None
     if actor.role == Role.manager and actor.lks_id:
-        return query.where(ImprovementAction.lks == actor.lks_id)
+        return ImprovementAction.lks == actor.lks_id
     raise Forbidden(_("Your role does not allow this action."))
 
 
-async def search_actions(actor: Actor, filters: ActionFilter, *, now: datetime, limit: int = 300) -> list[dict]:
-    """Actions ``actor`` may see (staff: all; a manager: their LKS's),
-    earliest due first, each with its LKS, overdue flag and thread."""
-    query = _visible(actor, ImprovementAction.select(
+def _visible(actor: Actor, query):
+    condition = _visible_condition(actor)
+    return query if condition is None else query.where(condition)
+
+
+def _actions_sql() -> str:
+    # Read on every view of the LKS page (its improvement panel) and the
+    # action pages: the join is built once (sigap.db.built_once).
+    return built_once("accreditation.search_actions", lambda: ImprovementAction.select(
         *ImprovementAction.all_columns(), ImprovementAction.lks.name.as_alias("lks_name"),
         ImprovementAction.lks.kecamatan_code.as_alias("kecamatan_code"),
-    )).order_by(ImprovementAction.due_on).order_by(ImprovementAction.id).limit(limit)
+    ))
+
+
+async def search_actions(
+    actor: Actor, filters: ActionFilter, *, now: datetime, limit: int = 300, with_notes: bool = True
+) -> list[dict]:
+    """Actions ``actor`` may see (staff: all; a manager: their LKS's),
+    earliest due first, each with its LKS, overdue flag and thread
+    (``notes``; not read, and no such key, with ``with_notes=False``)."""
+    conditions = [_visible_condition(actor)]
     today = today_wib(now)
     if filters.lks_id is not None:
-        query = query.where(ImprovementAction.lks == filters.lks_id)
+        conditions.append(ImprovementAction.lks == filters.lks_id)
     if filters.action_id is not None:
-        query = query.where(ImprovementAction.id == filters.action_id)
+        conditions.append(ImprovementAction.id == filters.action_id)
     if filters.overdue:
-        query = query.where(ImprovementAction.status.is_in(list(WAITING_FOR_LKS)) & (ImprovementAction.due_on < today))
+        conditions.append(ImprovementAction.status.is_in(list(WAITING_FOR_LKS)) & (ImprovementAction.due_on < today))
     elif filters.status == "not_done":
-        query = query.where(ImprovementAction.status.is_in(list(NOT_DONE)))
+        conditions.append(ImprovementAction.status.is_in(list(NOT_DONE)))
     elif filters.status:
-        query = query.where(ImprovementAction.status == filters.status)
+        conditions.append(ImprovementAction.status == filters.status)
     if filters.kecamatan:
-        query = query.where(ImprovementAction.lks.kecamatan_code == filters.kecamatan)
+        conditions.append(ImprovementAction.lks.kecamatan_code == filters.kecamatan)
     if filters.source:
-        query = query.where(ImprovementAction.source == filters.source)
-    rows = await query
+        conditions.append(ImprovementAction.source == filters.source)
+    condition = None
+    for c in conditions:
+        if c is not None:
+            condition = c if condition is None else condition & c
+    table = ImprovementAction._meta.tablename
+    rows = await fetch_where(
+        _actions_sql(), condition, f' ORDER BY "{table}"."due_on" ASC, "{table}"."id" ASC LIMIT {{}}', limit
+    )
+    if not with_notes:
+        return [{**r, "display_title": action_title(r), "overdue": is_overdue(r, today)} for r in rows]
     notes = await notes_of([r["id"] for r in rows])
     return [
         {**r, "display_title": action_title(r), "overdue": is_overdue(r, today), "notes": notes.get(r["id"], [])} for r in rows
@@ -249,10 +273,11 @@ async def notes_of(action_ids: list[int]) -> dict[int, list[dict]]:
     if not action_ids:
         return {}
     out: dict[int, list[dict]] = {}
-    rows = await ActionNote.select(
+    sql = built_once("accreditation.notes_of", lambda: ActionNote.select(
         ActionNote.id, ActionNote.action, ActionNote.kind, ActionNote.text, ActionNote.document, ActionNote.created_at,
         ActionNote.document.filename.as_alias("document_name"),
-    ).where(ActionNote.action.is_in(action_ids)).order_by(ActionNote.id)
+    ))
+    rows = await fetch_where(sql, ActionNote.action.is_in(action_ids), f' ORDER BY "{ActionNote._meta.tablename}"."id" ASC')
     for r in rows:
         out.setdefault(r["action"], []).append(r)
     return out

@@ -20,7 +20,7 @@ from registry import documents
 from registry.access import is_staff
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import built_once, fetch_where, key_in, key_is, write_transaction
+from sigap.db import built_once, fetch, fetch_where, key_in, key_is, select_all, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.tables import Role
@@ -87,10 +87,12 @@ async def add_finding(task: dict, data: dict, *, now: datetime) -> None:
 
 async def findings_of(lks_id: int, *, open_only: bool = True) -> list[dict]:
     """An LKS's findings, earliest due first (open only: not yet closed)."""
-    query = Finding.select().where(Finding.lks == lks_id).order_by(Finding.due_on)
+    # On every view of the LKS page (its findings panel): the statement is built once.
+    sql = select_all(Finding) + ' WHERE "inspections_finding"."lks" = {}'
     if open_only:
-        query = query.where(Finding.status.is_in(list(UNRESOLVED)))
-    return await query
+        sql += ' AND "inspections_finding"."status" IN (' + ", ".join("{}" for _status in UNRESOLVED) + ")"
+        return await fetch(sql + ' ORDER BY "inspections_finding"."due_on"', lks_id, *UNRESOLVED)
+    return await fetch(sql + ' ORDER BY "inspections_finding"."due_on"', lks_id)
 
 
 async def task_findings(task_id: int) -> list[dict]:

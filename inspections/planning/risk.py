@@ -25,7 +25,7 @@ from registry.access import is_staff
 from registry.risk_cache import RISK_LEVEL, set_levels
 from registry.tables import Lks
 from sigap.audit import Actor
-from sigap.db import insert_many
+from sigap.db import fetch, insert_many, select_all
 from sigap.i18n import N_, _
 
 # code → message shown on the LKS page (params filled in), in English msgids.
@@ -299,7 +299,9 @@ def _norm(reasons) -> str:
 
 
 async def assessment(lks_id: int) -> dict | None:
-    row = await RiskAssessment.select().where(RiskAssessment.lks == lks_id).first()
+    # On every view of the LKS page (its risk panel): the statement is built once.
+    rows = await fetch(select_all(RiskAssessment) + ' WHERE "inspections_risk"."lks" = {} LIMIT 1', lks_id)
+    row = rows[0] if rows else None
     if row is not None and isinstance(row["reasons"], str):
         row["reasons"] = json.loads(row["reasons"])
     return row

@@ -52,7 +52,8 @@ def _int_param(value: str | None, default: int) -> int:
         return default
 
 
-async def _choices(region: str) -> dict[str, Any]:
+async def _filter_choices(region: str) -> dict[str, Any]:
+    """The choices of the list's filter form (registry/_filter_fields.html)."""
     return {
         "kinds": choices(KIND_LABELS),
         "statuses": choices(STATUS_LABELS),
@@ -60,6 +61,12 @@ async def _choices(region: str) -> dict[str, Any]:
         "risks": choices(RISK_LABELS),
         "kecamatan": await regions.districts(region),
         "kelurahan": await regions.villages(region),
+    }
+
+
+async def _choices(region: str) -> dict[str, Any]:
+    return {
+        **await _filter_choices(region),
         "services": choices(services.SERVICES),
         "resident_keys": services.RESIDENT_KEYS,
         "doc_types": choices(documents.DOCUMENT_TYPES),
@@ -180,7 +187,7 @@ class LksPages(Controller):
             sort=sort,
             query=flt.as_query(),
             names=names,
-            **await _choices(settings_of(request).region),
+            **await _filter_choices(settings_of(request).region),
         )
 
     @get("/new", guards=[STAFF])
