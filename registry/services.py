@@ -347,9 +347,9 @@ PAGE_SIZES = (25, 50, 100)
 MONTH = re.compile(r"(19|20)\d\d-(0[1-9]|1[0-2])")
 # Searches on SQLite: up to this many matches are fetched and sorted; past
 # it, the list walks the sort's covering index (SORTS with one: registry
-# migration of 2026-11-22).
+# migrations of 2026-11-22 and, status and kecamatan, 2026-11-30 14:10).
 SORT_FETCHED_UP_TO = 2000
-COVERING_SORTS = frozenset({"name", "-name", "updated", "valid_until"})
+COVERING_SORTS = frozenset({"name", "-name", "updated", "valid_until", "status", "kecamatan"})
 
 
 @dataclass
