@@ -19,7 +19,7 @@ from typing import Any
 from registry import documents, regions
 from registry.access import get_lks, is_staff
 from registry.risk_cache import RISK_LEVEL, lks_columns
-from registry.search import count_lks, filtered, normalize_text, where
+from registry.search import count_lks, filtered, fts_countable, normalize_text, ordered_matches, where
 from registry.tables import AccreditationStatus, Lks, LksKind, RegistrationStatus, RiskLevel
 from sigap import audit
 from sigap.audit import Actor
@@ -447,6 +447,13 @@ async def list_lks(actor: Actor, f: LksFilter, *, sort: str = "name", page: int 
         # when the matches are many (a common word: 5-10 % of the register),
         # reading and sorting thousands of wide rows costs more than walking
         # the sort's covering index, where a page's matches come early.
+        ids = None if fts_countable(f) else await ordered_matches(f, fetched_order, ascending, SORT_FETCHED_UP_TO)
+        if ids is not None:  # every match, in order: the total and the page's ids at once
+            total, ids = len(ids), ids[(page - 1) * per_page:page * per_page]
+            found = {r["id"]: r for r in await fetch_where(built_once("registry.list_lks", lambda: Lks.select(*LIST_COLUMNS)),
+                                                           Lks.id.is_in(ids))} if ids else {}
+            return {"items": [found[i] for i in ids if i in found], "total": total, "page": page, "per_page": per_page,
+                    "pages": max(1, -(-total // per_page))}
         total = await count_lks(f)
         walk = total > SORT_FETCHED_UP_TO and sort in COVERING_SORTS
         rows = await page_of(sorted_by, walk=True) if walk else await page_of(fetched_order)
