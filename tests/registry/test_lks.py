@@ -219,6 +219,9 @@ def test_a_search_with_many_matches_pages_as_one_with_few(client, make_user, reg
     login(client, "petugas")
     queries = [f"q=kasih&per_page=25&page={p}&sort={s}" for p in (1, 2) for s in ("name", "-name", "updated", "valid_until", "status", "kecamatan")]
     queries += ["q=kasih&kind=lksa", "q=kasih&kind=elderly&sort=-name", "q=panti%20kasih", "q=kasih%20z"]
+    # Read in order at once (a short word or another filter), on every sort and a second page.
+    queries += [f"q=kasih%20{w}&per_page=25&page={p}&sort={s}" for w in ("z", "u") for p in (1, 2)
+                for s in ("name", "-name", "updated", "valid_until", "status", "kecamatan")]
     fetched = {q: client.get(f"/api/v1/lks?{q}").json() for q in queries}
     monkeypatch.setattr(services, "SORT_FETCHED_UP_TO", 0)
     for q in queries:
