@@ -11,8 +11,17 @@ file per page (read it with ``python -m pstats``).
     python -m bench.profile --database sqlite --requests 200
     python -m bench.profile --keep /tmp/world --pages lks_detail --cprofile /tmp/prof
 
-``--keep DIR`` keeps the SQLite world in DIR and reuses it on the next run
-(the demo data takes a while to load)."""
+``--keep DIR`` keeps the world in DIR and reuses it on the next run
+(the demo data takes a while to load; on PostgreSQL DIR names the kept
+database, dropped with ``--drop-kept``).
+
+``--lks N`` first adds N generated LKS (bench/data.py, as ``bench.run
+--registry``) and offers the register's pages at that scale: ``lks_list``,
+``lks_search`` and ``lks_page`` each rotate through the queries of the wrk
+scenarios of the same name (bench/registry_scenarios.py), ``map_api`` and
+``map_page`` are the unfiltered map:
+
+    python -m bench.profile --lks 100000 --keep /tmp/w100k --pages lks_list,lks_search,lks_page,map_api"""
 
 from __future__ import annotations
 
@@ -28,7 +37,20 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.pages import PAGE_PATHS
-from bench.servers import DEFAULT_POSTGRES_ADMIN_URL, SERVER_SETTINGS, child_env, postgres_database, run_cli
+from bench.registry_scenarios import lks_list_paths, lks_page_paths, lks_search_paths
+from bench.servers import (
+    DEFAULT_POSTGRES_ADMIN_URL, SERVER_SETTINGS, _pg_admin, _require_loopback, child_env, fill_lks, postgres_database,
+    run_cli,
+)
+
+# The register at scale (--lks): name -> the paths a staff member's requests rotate through.
+REGISTRY_PATHS: dict[str, list[str]] = {
+    "lks_list": lks_list_paths(),
+    "lks_search": lks_search_paths(),
+    "lks_page": lks_page_paths(),
+    "map_api": ["/api/v1/map/lks"],
+    "map_page": ["/map"],
+}
 
 
 ROUND = 20  # requests per timed round
@@ -85,11 +107,29 @@ async def _call(app, method: str, path: str, body: bytes = b"", cookie: str = ""
     return status, b"".join(chunks), cookies
 
 
-def _load_world(env: dict[str, str]) -> None:
+def _load_world(env: dict[str, str], lks: int = 0) -> None:
     from bench import world
 
     run_cli(["migrate"], env)
+    if lks:  # as bench.run: the generated register first, then the demo world
+        print(f"generating {lks:,} LKS ... {fill_lks(env, lks)}", flush=True)
     world.load(lambda *args: run_cli(list(args), env))
+
+
+def _kept_postgres(admin_url: str, workdir: Path) -> tuple[str, bool]:
+    """The kept PostgreSQL database named in ``workdir``: (its URL, whether
+    it must be loaded first)."""
+    import asyncio as _asyncio
+    import uuid
+
+    _require_loopback(admin_url)
+    marker = workdir / "postgres_database"
+    if marker.exists():
+        return admin_url.rpartition("/")[0] + "/" + marker.read_text().strip(), False
+    name = f"sigap_profile_{uuid.uuid4().hex[:10]}"
+    _asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    marker.write_text(name)
+    return admin_url.rpartition("/")[0] + "/" + name, True
 
 
 async def _measure(env: dict[str, str], names: list[str], requests: int, profile_dir: Path | None) -> list[dict]:
@@ -163,14 +203,21 @@ async def _measure(env: dict[str, str], names: list[str], requests: int, profile
               f"{times[int(len(times) * 0.95) - 1]:7.2f} ms p95  "
               f"{(time.process_time() - cpu_started) * 1000 / (requests + 3):7.2f} ms CPU", flush=True)
         for name in names:
-            role, path = PAGE_PATHS[name]
-            path = path.format(**ids)
-            for _ in range(3):  # warm: first-use work is not the page's
-                status, body = await get(role, path)
-                assert status == 200, (name, status, body[:300])
+            if name in REGISTRY_PATHS:
+                role, rotation = "staff", REGISTRY_PATHS[name]
+            else:
+                role, path = PAGE_PATHS[name]
+                rotation = [path.format(**ids)]
+            path = rotation[0]
+            for each in rotation:  # warm: first-use work is not the page's
+                for _ in range(1 if len(rotation) > 1 else 3):
+                    status, body = await get(role, each)
+                    assert status == 200, (name, each, status, body[:300])
             statements.clear()
             await get(role, path)
             queries = [str(statement)[:200] for statement in statements]
+            turn = 0
+            per_path: dict[str, list[float]] = {each: [] for each in rotation}  # CPU ms of each request
             profiler = cProfile.Profile() if profile_dir else None
             times = []
             if profiler:
@@ -184,9 +231,12 @@ async def _measure(env: dict[str, str], names: list[str], requests: int, profile
                 cpu_started = time.process_time()
                 spent.update(db=0.0, render=0.0)
                 for _ in range(batch):
-                    started = time.perf_counter()
-                    await get(role, path)
+                    each = rotation[turn % len(rotation)]
+                    started, cpu_each = time.perf_counter(), time.process_time()
+                    await get(role, each)
+                    turn += 1
                     times.append((time.perf_counter() - started) * 1000)
+                    per_path[each].append((time.process_time() - cpu_each) * 1000)
                 best["cpu"] = min(best["cpu"], (time.process_time() - cpu_started) * 1000 / batch)
                 best["db"] = min(best["db"], spent["db"] * 1000 / batch)
                 best["render"] = min(best["render"], spent["render"] * 1000 / batch)
@@ -213,6 +263,10 @@ async def _measure(env: dict[str, str], names: list[str], requests: int, profile
             print(f"{name:16} {path:28} {len(queries):3d} queries  {out[-1]['median_ms']:7.2f} ms median  "
                   f"{out[-1]['p95_ms']:7.2f} ms p95  {cpu_ms:6.2f} ms CPU  (waiting for the database {out[-1]['db_ms']:6.2f} ms,"
                   f" templates {out[-1]['render_ms']:5.2f} ms)", flush=True)
+            if len(rotation) > 1:  # which query of the rotation costs what (median CPU of its requests)
+                for each, cpu in per_path.items():
+                    if cpu:
+                        print(f"    {statistics.median(cpu):7.2f} ms CPU  {each}", flush=True)
     return out
 
 
@@ -222,20 +276,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_ADMIN_URL)
     parser.add_argument("--requests", type=int, default=100, help="timed requests per page (default 100)")
     parser.add_argument("--pages", default="", help="comma-separated page names (default: all): " + ", ".join(PAGE_PATHS))
-    parser.add_argument("--keep", type=Path, help="SQLite only: keep the world in this folder and reuse it")
+    parser.add_argument("--keep", type=Path, help="keep the world in this folder (PostgreSQL: a database it names) and reuse it")
+    parser.add_argument("--drop-kept", action="store_true", help="PostgreSQL: drop the database --keep names, then stop")
+    parser.add_argument("--lks", type=int, default=0, metavar="N",
+                        help="add N generated LKS first (pages: " + ", ".join(REGISTRY_PATHS) + ")")
     parser.add_argument("--cprofile", type=Path, help="write NAME.prof per page into this folder")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--statements", action="store_true", help="print each page's statements")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.pages.split(",") if n.strip()] or list(PAGE_PATHS)
-    unknown = [n for n in names if n not in PAGE_PATHS]
+    unknown = [n for n in names if n not in PAGE_PATHS and n not in REGISTRY_PATHS]
     if unknown:
         parser.error(f"unknown pages: {', '.join(unknown)}")
     with ExitStack() as stack:
-        if args.database == "postgres":
+        if args.database == "postgres" and args.keep:
+            workdir = args.keep.resolve()
+            workdir.mkdir(parents=True, exist_ok=True)
+            if args.drop_kept:
+                marker = workdir / "postgres_database"
+                if marker.exists():
+                    asyncio.run(_pg_admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{marker.read_text().strip()}" WITH (FORCE)'))
+                    marker.unlink()
+                return 0
+            url, fresh = _kept_postgres(args.postgres_url, workdir)
+            env = _env(workdir, url)
+            if fresh:
+                _load_world(env, args.lks)
+        elif args.database == "postgres":
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sigap-profile-")))
             env = _env(workdir, stack.enter_context(postgres_database(args.postgres_url)))
-            _load_world(env)
+            _load_world(env, args.lks)
         else:
             if args.keep:
                 workdir = args.keep.resolve()
@@ -244,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
                 workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sigap-profile-")))
             env = _env(workdir, f"sqlite:///{workdir / 'sigap.sqlite3'}")
             if not (workdir / "sigap.sqlite3").exists():
-                _load_world(env)
+                _load_world(env, args.lks)
         results = asyncio.run(_measure(env, names, args.requests, args.cprofile))
     if args.statements:
         for result in results:

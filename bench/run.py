@@ -20,7 +20,7 @@ removed at the end, whatever happened.
 ``--registry`` adds the registry scenarios (list, search, the list page and
 the public register's search over ``--lks`` generated LKS, default 100,000,
 and a 200 MiB upload, which
-makes the server run one worker); they are not in the default run because
+runs on a server of its own with one worker); they are not in the default run because
 filling the database takes a while. Naming them in ``--scenarios`` works
 too. The database is filled only when a selected scenario needs it.
 
@@ -252,64 +252,82 @@ def format_table(results: list[WrkResult], connections: int = 0) -> str:
     return _format_rows(rows)
 
 
-def run_database(args: argparse.Namespace, database: str) -> tuple[dict[int, list[WrkResult]], list[UploadResult], int]:
-    """Every selected scenario on one database, at each connection count."""
-    specs = [SCENARIOS[name] for name in args.scenario_names]
+def _start_app(stack: ExitStack, args: argparse.Namespace, database: str, workdir: Path, specs: list, env: dict[str, str]):
+    """Serve SIGAP for ``specs`` (the data they need, the settings ``env``),
+    signed in as the bench user; returns (app, sessions, ids, LKS rows)."""
     lks_rows = args.lks if any(spec.needs_lks for spec in specs) else 0
     world = any(spec.needs_world for spec in specs)
-    server_env: dict[str, str] = {}
-    for spec in specs:
-        server_env.update(spec.env)
-    workers = int(server_env.get("SIGAP_WORKERS", args.workers))
-    print(f"\n=== {database} ===")
+    workers = int(env.get("SIGAP_WORKERS", args.workers))
     if lks_rows:
         print(f"  data      {lks_rows:,} generated LKS (bench/data.py), loaded before the server starts")
     if world:
         print("  data      the demo world (sigap demo; plan and alerts jobs run once)")
-    shown_settings = {**SERVER_SETTINGS, "SIGAP_WORKERS": str(workers), **server_env}
+    shown_settings = {**SERVER_SETTINGS, "SIGAP_WORKERS": str(workers), **env}
     print("  settings  " + " ".join(f"{k}={v}" for k, v in sorted(shown_settings.items())))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print("starting SIGAP ...", flush=True)
+    app = stack.enter_context(
+        sigap_server(workdir, database, args.postgres_url, lks_rows=lks_rows, extra_env=env, workers=args.workers, world=world)
+    )
+    app.create_user(BENCH_USER, BENCH_PASSWORD, role="staff")
+    app.sign_in(BENCH_USER, BENCH_PASSWORD)
+    sessions, ids = ({}, {})
+    if world:
+        from bench import world as demo_world
 
+        sessions, ids = demo_world.sign_in_all(app)
+    return app, sessions, ids, lks_rows
+
+
+def run_database(args: argparse.Namespace, database: str) -> tuple[dict[int, list[WrkResult]], list[UploadResult], int]:
+    """Every selected scenario on one database, at each connection count.
+    The scenarios that need server settings of their own (``env``: the
+    200 MiB upload runs one worker) get a server of their own, after the
+    others, so that those run with the default workers."""
+    specs = [SCENARIOS[name] for name in args.scenario_names]
+    groups: dict[tuple, list] = {}
+    for spec in specs:
+        groups.setdefault(tuple(sorted(spec.env.items())), []).append(spec)
+    print(f"\n=== {database} ===")
     by_connections: dict[int, list[WrkResult]] = {c: [] for c in args.connections}
     uploads: list[UploadResult] = []
-    with ExitStack() as stack:  # unwinds in reverse: servers stop, then the folder goes
+    lks_counts = [0]
+    with ExitStack() as run_stack:
         workdir = Path(tempfile.mkdtemp(prefix="sigap-bench-"))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
-        print("starting SIGAP and the bare app ...", flush=True)
-        app = stack.enter_context(
-            sigap_server(
-                workdir, database, args.postgres_url, lks_rows=lks_rows, extra_env=server_env, workers=args.workers,
-                world=world,
-            )
-        )
-        app.create_user(BENCH_USER, BENCH_PASSWORD, role="staff")
-        app.sign_in(BENCH_USER, BENCH_PASSWORD)
-        sessions, ids = ({}, {})
-        if world:
-            from bench import world as demo_world
-
-            sessions, ids = demo_world.sign_in_all(app)
-        bare = stack.enter_context(bare_server(workdir, workers=workers))
-        for connections in args.connections:
-            load = LoadSettings(
-                duration=args.duration, connections=connections, threads=args.threads, warmup=args.warmup
-            )
-            ctx = Context(
-                app=app, bare=bare, load=load, workdir=workdir, lks_count=lks_rows, sessions=sessions, world=ids
-            )
-            for spec in specs:
-                if spec.once:
-                    continue
-                print(f"  {spec.name} ({connections} conn) ...", flush=True)
-                result = spec(ctx)
-                print(f"    {result.command}", flush=True)
-                by_connections[connections].append(result)
-        for spec in specs:
-            if spec.once:
-                print(f"  {spec.name} ...", flush=True)
-                result = spec(Context(app=app, bare=bare, load=load, workdir=workdir, lks_count=lks_rows))
-                print(f"    {result.detail}", flush=True)
-                uploads.append(result)
-    return by_connections, uploads, lks_rows
+        run_stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        print("starting the bare app ...", flush=True)
+        bare = run_stack.enter_context(bare_server(workdir, workers=args.workers))
+        for number, (env_items, group) in enumerate(sorted(groups.items(), key=lambda item: bool(item[0]))):
+            with ExitStack() as stack:  # this group's server stops before the next one starts
+                if env_items:
+                    print(f"  ({', '.join(spec.name for spec in group)}: a server of their own)")
+                app, sessions, ids, lks_rows = _start_app(
+                    stack, args, database, workdir / f"server-{number}", group, dict(env_items)
+                )
+                lks_counts.append(lks_rows)
+                context_dir = workdir / f"server-{number}"
+                for connections in args.connections:
+                    load = LoadSettings(
+                        duration=args.duration, connections=connections, threads=args.threads, warmup=args.warmup
+                    )
+                    ctx = Context(
+                        app=app, bare=bare, load=load, workdir=context_dir, lks_count=lks_rows, sessions=sessions,
+                        world=ids,
+                    )
+                    for spec in group:
+                        if spec.once:
+                            continue
+                        print(f"  {spec.name} ({connections} conn) ...", flush=True)
+                        result = spec(ctx)
+                        print(f"    {result.command}", flush=True)
+                        by_connections[connections].append(result)
+                for spec in group:
+                    if spec.once:
+                        print(f"  {spec.name} ...", flush=True)
+                        result = spec(Context(app=app, bare=bare, load=load, workdir=context_dir, lks_count=lks_rows))
+                        print(f"    {result.detail}", flush=True)
+                        uploads.append(result)
+    return by_connections, uploads, max(lks_counts)
 
 
 def run(args: argparse.Namespace) -> int:

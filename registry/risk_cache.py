@@ -29,15 +29,30 @@ def lks_columns() -> tuple:
 
 def risk_filter(level: str, *, drive: bool = True) -> WhereRaw:
     """LKS at ``level``. ``drive=False`` (SQLite's page queries, which walk a
-    sort index) writes the term so that no index serves it: a membership
-    test per row met, rather than fetching every LKS at that level first."""
+    sort index) looks up each row met in the unique (lks) index, rather than
+    first listing every LKS at that level (26,000 "high" of 100,000: 3.8 ms
+    to list, 0.1 ms to walk to a page of 25 with the lookup; with
+    "accredited" too, 4.8 -> 0.9 ms)."""
     RiskLevel(level)
-    plus = "" if drive or not is_sqlite() else "+"
+    if not drive and is_sqlite():
+        return WhereRaw(
+            '(SELECT "registry_lks_risk"."level" FROM "registry_lks_risk"'
+            ' WHERE "registry_lks_risk"."lks" = "registry_lks"."id") = {}',
+            level,
+        )
     return WhereRaw(
-        plus + '"registry_lks"."id" IN (SELECT "registry_lks_risk"."lks" FROM "registry_lks_risk"'
+        '"registry_lks"."id" IN (SELECT "registry_lks_risk"."lks" FROM "registry_lks_risk"'
         ' WHERE "registry_lks_risk"."level" = {})',
         level,
     )
+
+
+async def count_at(level: str) -> int:
+    """How many LKS are at ``level``: the narrow table's (level, lks) index
+    answers alone (a risk row's LKS exists: the foreign key cascades)."""
+    RiskLevel(level)
+    rows = await LksRisk.raw('SELECT COUNT(*) AS n FROM "registry_lks_risk" WHERE "level" = {}', level)
+    return rows[0]["n"]
 
 
 async def set_levels(levels: dict[int, str]) -> None:

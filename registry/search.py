@@ -5,15 +5,17 @@ are in the migrations of 2026-11-22 and 2026-11-30."""
 
 from __future__ import annotations
 
+import operator
 import unicodedata
 from datetime import date
+from functools import reduce
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
-from registry.risk_cache import risk_filter
+from registry.risk_cache import count_at, risk_filter
 from registry.tables import Lks
-from sigap.db import contains, is_sqlite
+from sigap.db import contains, fetch_where, is_sqlite
 
 
 def normalize_text(value: str) -> str:
@@ -32,20 +34,26 @@ def match_words(query, words: list[str], *, drive: bool = True):
     3+ characters; shorter words, which it cannot index, by LIKE); with
     ``drive=False`` the matches are a membership test of rows met walking
     another index (a sort's), not the rows to fetch."""
+    for term in word_terms(words, drive=drive):
+        query = query.where(term)
+    return query
+
+
+def word_terms(words: list[str], *, drive: bool = True) -> list:
+    """The conditions of :func:`match_words`."""
     if not is_sqlite():
-        for word in words:
-            query = query.where(contains(Lks.search_text, word))
-        return query
+        return [contains(Lks.search_text, word) for word in words]
+    terms = []
     indexed = [w for w in words if len(w) >= FTS_MIN_LENGTH]
     if indexed:
         match = _fts_match(indexed)
-        query = query.where(
+        terms.append(
             WhereRaw(('' if drive else '+') + '"registry_lks"."id" IN (SELECT rowid FROM registry_lks_fts WHERE registry_lks_fts MATCH {})', match)
         )
     for word in words:
         if len(word) < FTS_MIN_LENGTH:
-            query = query.where(contains(Lks.search_text, word))
-    return query
+            terms.append(contains(Lks.search_text, word))
+    return terms
 
 
 def _fts_match(words: list[str]) -> str:
@@ -54,23 +62,70 @@ def _fts_match(words: list[str]) -> str:
 
 async def count_lks(f) -> int:
     """The list's total. On SQLite a search alone (no other filter, every
-    word indexable) is counted in the FTS index itself: no table row read."""
-    words = normalize_text(f.q).split()[:5]
-    if is_sqlite() and words and all(len(w) >= FTS_MIN_LENGTH for w in words) and type(f)(q=f.q) == f:
-        rows = await Lks.raw("SELECT COUNT(*) AS n FROM registry_lks_fts WHERE registry_lks_fts MATCH {}", _fts_match(words))
+    word indexable) is counted in the FTS index itself: no table row read.
+    The risk level alone is counted in its own table (26,000 "high" LKS:
+    25 ms on SQLite through the LKS table, 0.8 ms in the risk index)."""
+    if f.risk_level and type(f)(risk_level=f.risk_level) == f:
+        return await count_at(f.risk_level)
+    if fts_countable(f):
+        rows = await Lks.raw("SELECT COUNT(*) AS n FROM registry_lks_fts WHERE registry_lks_fts MATCH {}",
+                             _fts_match(normalize_text(f.q).split()[:5]))
         return rows[0]["n"]
-    return await filtered(Lks.count(), f, counting=True).run()
+    rows = await fetch_where(COUNT_SQL, where(f, counting=True))
+    return rows[0]["count"]
+
+
+def fts_countable(f) -> bool:
+    """SQLite counts this filter in the FTS index alone: a search, no other
+    filter, every word indexable."""
+    words = normalize_text(f.q).split()[:5]
+    return is_sqlite() and bool(words) and all(len(w) >= FTS_MIN_LENGTH for w in words) and type(f)(q=f.q) == f
+
+
+async def ordered_matches(f, order: str, ascending: bool, up_to: int) -> list[int] | None:
+    """The ids of every LKS matching ``f`` in the list's order (``order``,
+    an SQL expression; then id), or None when there are more than ``up_to``.
+    SQLite, a search whose count the FTS index cannot give alone (a short
+    word, another filter): the count and the page each read every match's
+    wide row; this reads them once, and the page's rows are then fetched by
+    id (``?q=harapan 12``: 775 of 8,000 "harapan" rows). Sorted as SQLite
+    sorts ``order``'s text: by code point (UTF-8 byte order), NULL first
+    ascending, last descending; id ascending among equals."""
+    rows = await fetch_where(f'SELECT "registry_lks"."id" AS id, {order} AS k FROM "registry_lks"', where(f), " LIMIT {}", up_to + 1)
+    if len(rows) > up_to:
+        return None
+    rows.sort(key=lambda r: r["id"])
+    rows.sort(key=lambda r: (r["k"] is not None, r["k"] or ""), reverse=not ascending)  # stable: ids stay ascending
+    return [r["id"] for r in rows]
+
+
+# Written once: Piccolo builds a count anew each time (a few hundred µs).
+COUNT_SQL = 'SELECT COUNT(*) AS "count" FROM "registry_lks"'
 
 
 def filtered(query, f, *, counting: bool = False, walk: bool = False):
-    """``query`` narrowed to the filter. SQLite (no statistics) takes any
-    equality on an indexed column for ~10 rows: a page must walk the sort's
+    """``query`` narrowed to the filter (:func:`conditions`)."""
+    for term in conditions(f, counting=counting, walk=walk):
+        query = query.where(term)
+    return query
+
+
+def where(f, *, counting: bool = False, walk: bool = False):
+    """The filter as one condition (for ``sigap.db.fetch_where``), or None."""
+    terms = conditions(f, counting=counting, walk=walk)
+    return reduce(operator.and_, terms) if terms else None
+
+
+def conditions(f, *, counting: bool = False, walk: bool = False) -> list:
+    """The conditions of the filter ``f``, to AND together. SQLite (no
+    statistics) takes any equality on an indexed column for ~10 rows: a page must walk the sort's
     covering index rather than fetch all "registered" LKS by a filter index
     and sort them, so its terms are ``+column = ?`` (no index serves those);
     a count (``counting``) uses the narrow registry_lks_count_* indexes.
     ``walk``: a search's page walks the sort's index (many matches, SQLite)."""
+    out: list = []
     if f.q.strip():
-        query = match_words(query, normalize_text(f.q).split()[:5], drive=not walk)
+        out += word_terms(normalize_text(f.q).split()[:5], drive=not walk)
     unindexed = is_sqlite() and not counting
     terms: list[tuple[Any, Any]] = [
         (Lks.kecamatan_code, f.kecamatan), (Lks.kelurahan_code, f.kelurahan), (Lks.kind, f.kind),
@@ -80,20 +135,20 @@ def filtered(query, f, *, counting: bool = False, walk: bool = False):
         (Lks.accreditation_grade, f.accreditation_grade),
     ]
     if f.located is not None:
-        query = query.where((Lks.latitude.is_not_null()) & (Lks.longitude.is_not_null()) if f.located
-                            else (Lks.latitude.is_null()) | (Lks.longitude.is_null()))
+        out.append((Lks.latitude.is_not_null()) & (Lks.longitude.is_not_null()) if f.located
+                   else (Lks.latitude.is_null()) | (Lks.longitude.is_null()))
     if f.risk_level:  # in its own narrow table (registry.risk_cache)
-        query = query.where(risk_filter(f.risk_level, drive=not unindexed))
+        out.append(risk_filter(f.risk_level, drive=not unindexed))
     for column, value in terms:
         if value in ("", None):
             continue
         if unindexed:
-            query = query.where(WhereRaw(f'+"registry_lks"."{column._meta.db_column_name}" = {{}}', value))
+            out.append(WhereRaw(f'+"registry_lks"."{column._meta.db_column_name}" = {{}}', value))
         else:
-            query = query.where(column == value)
+            out.append(column == value)
     for column, month in ((Lks.registered_on, f.registered_month), (Lks.valid_until, f.valid_until_month)):
         if month:  # "YYYY-MM", checked by the filter
             start = date(int(month[:4]), int(month[5:]), 1)
             end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-            query = query.where((column >= start) & (column < end))
-    return query
+            out.append((column >= start) & (column < end))
+    return out

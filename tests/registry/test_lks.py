@@ -217,8 +217,11 @@ def test_a_search_with_many_matches_pages_as_one_with_few(client, make_user, reg
         make_lks(f"Panti Kasih {chr(90 - n)} {n}", kind=kind)
     make_user("petugas", "staff")
     login(client, "petugas")
-    queries = [f"q=kasih&per_page=25&page={p}&sort={s}" for p in (1, 2) for s in ("name", "-name", "updated", "valid_until", "status")]
+    queries = [f"q=kasih&per_page=25&page={p}&sort={s}" for p in (1, 2) for s in ("name", "-name", "updated", "valid_until", "status", "kecamatan")]
     queries += ["q=kasih&kind=lksa", "q=kasih&kind=elderly&sort=-name", "q=panti%20kasih", "q=kasih%20z"]
+    # Read in order at once (a short word or another filter), on every sort and a second page.
+    queries += [f"q=kasih%20{w}&per_page=25&page={p}&sort={s}" for w in ("z", "u") for p in (1, 2)
+                for s in ("name", "-name", "updated", "valid_until", "status", "kecamatan")]
     fetched = {q: client.get(f"/api/v1/lks?{q}").json() for q in queries}
     monkeypatch.setattr(services, "SORT_FETCHED_UP_TO", 0)
     for q in queries:
@@ -253,6 +256,11 @@ def test_filters_sort_and_pages(client, make_user, register, call, make_lks):
     call(risk_cache.set_level, werdha, "high")  # what joint monitoring's assessment writes
     assert names(client, "open_incident=1") == ["Panti Werdha Mulia"]
     assert names(client, "risk_level=high") == ["Panti Werdha Mulia"]
+    # Counted in the risk table alone, or with the LKS's other filters: the same LKS.
+    assert client.get("/api/v1/lks?risk_level=high").json()["total"] == 1
+    assert client.get("/api/v1/lks?risk_level=high&kind=elderly").json()["total"] == 1
+    assert names(client, "risk_level=high&kind=lksa") == [] and names(client, "risk_level=medium") == []
+    assert client.get("/api/v1/lks?risk_level=high&kind=lksa").json()["total"] == 0
     page1 = client.get("/api/v1/lks?per_page=25&page=1").json()
     assert page1["total"] == 5 and page1["pages"] == 1
     for i in range(30):
