@@ -127,14 +127,19 @@ def _task_query():
     return Task.select(*Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name"))
 
 
-async def get_task(actor: Actor, task_id: int) -> dict:
+async def read_task(actor: Actor, task_id: int, name: str, build) -> dict:
+    """The task, if ``actor`` may see it, with the columns of ``build()``
+    (a ``Task.select`` of columns and joins, built once under ``name``)."""
     condition = await visible_task_filter(actor)
     condition = Task.id == task_id if condition is None else (Task.id == task_id) & condition
-    # The task page, the visit form and the task API: built once.
-    rows = await fetch_where(built_once("inspections.get_task", _task_query), condition, " LIMIT 1")
+    rows = await fetch_where(built_once(name, build), condition, " LIMIT 1")
     if not rows:
         raise NotFound(_("Task not found."))
     return rows[0]
+
+
+async def get_task(actor: Actor, task_id: int) -> dict:
+    return await read_task(actor, task_id, "inspections.get_task", _task_query)
 
 
 def public_task(row: dict) -> dict:
@@ -250,12 +255,7 @@ def _task_detail_query():
 async def task_detail(actor: Actor, task_id: int, *, now: datetime) -> dict:
     """What the task page shows: the task, where its LKS is, the lead's
     name, its findings and its history."""
-    condition = await visible_task_filter(actor)
-    condition = Task.id == task_id if condition is None else (Task.id == task_id) & condition
-    rows = await fetch_where(built_once("inspections.task_detail", _task_detail_query), condition, " LIMIT 1")
-    if not rows:
-        raise NotFound(_("Task not found."))
-    task = rows[0]
+    task = await read_task(actor, task_id, "inspections.task_detail", _task_detail_query)
     lks = {"address": task.pop("lks_address"), "kelurahan_code": task.pop("lks_kelurahan_code"),
            "kecamatan_code": task.pop("lks_kecamatan_code")}
     full_name, username = task.pop("lead_full_name"), task.pop("lead_username")
