@@ -195,7 +195,11 @@ async def team_choices(actor: Actor) -> list[dict]:
     inspectors and partners."""
     # Read on every view of the task list and the calendar: one prebuilt
     # statement (for inspectors and partners their teams are a sub-select).
-    condition = None if is_staff(actor) else in_teams_of(Team.id, actor.user_id)
+    condition = None
+    if not is_staff(actor):
+        if actor.user_id is None:
+            return []
+        condition = Team.id.is_in(teams_of_query(actor.user_id))
     return await fetch_where(_TEAM_CHOICES, condition, ' ORDER BY "inspections_team"."name"')
 
 
