@@ -34,11 +34,8 @@ from sigap.web import (
     AuthMiddleware,
     CSRFCookieMiddleware,
     RequestContextMiddleware,
-    bounded_numbers,
-    csrf_guard,
-    no_nul_characters,
+    app_guard,
     no_nul_in_body,
-    token_guard,
 )
 from sigap.wiring import DomainPlugin, Wiring
 
@@ -193,7 +190,7 @@ def create_app(settings: Settings | None = None, plugins: list[DomainPlugin] | N
         middleware=[RequestContextMiddleware, AuthMiddleware, CSRFCookieMiddleware],
         response_headers=security_headers(https=settings.cookie_secure),
         before_send=[no_store_for_signed_in],
-        guards=[token_guard, bounded_numbers, no_nul_characters, csrf_guard],
+        guards=[app_guard],
         before_request=no_nul_in_body,
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(templates)

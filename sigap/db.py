@@ -440,11 +440,23 @@ async def lock_row(table, row_id: int) -> None:
         await table.select(table._meta.primary_key).where(table._meta.primary_key == row_id).lock_rows()
 
 
+async def _keep_session_state(_connection) -> None:
+    """asyncpg's pool ``reset``: nothing beyond what asyncpg always does on
+    release (roll back an open transaction, drop listener callbacks). Its
+    default also sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` after every statement run outside a transaction: a second
+    round trip for each one. SIGAP leaves no session state on a pooled
+    connection (no SET, LISTEN, cursor outside a transaction or session
+    advisory lock: the scheduler's leader lock has its own connection), so
+    that statement had nothing to undo. tests/sigap/test_db.py asserts no
+    such statement is sent."""
+
+
 async def start(engine: Engine | None = None, *, sqlite_readers: int = 4, pg_pool_size: int = 10) -> None:
     """Open the pool: PostgreSQL connections, or SQLite read connections."""
     engine = engine or get_engine()
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=pg_pool_size)
+        await engine.start_connection_pool(min_size=1, max_size=pg_pool_size, reset=_keep_session_state)
     elif isinstance(engine, SigapSQLiteEngine):
         await engine.start_connection_pool(size=sqlite_readers)
 

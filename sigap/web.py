@@ -343,6 +343,16 @@ async def csrf_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> N
         raise PermissionDeniedException(detail="csrf")
 
 
+async def app_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The app-wide guards, in this order, as one guard: Litestar copies the
+    route handler for each guard it calls (tens of microseconds each, on
+    every request)."""
+    await token_guard(connection, handler)
+    await bounded_numbers(connection, handler)
+    await no_nul_characters(connection, handler)
+    await csrf_guard(connection, handler)
+
+
 def requires(*roles: Role):
     """A guard: signed in, with one of ``roles`` (any role when none given)."""
     allowed = frozenset(roles)

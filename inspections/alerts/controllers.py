@@ -38,8 +38,7 @@ class AlertPages(Controller):
         severity = severity if severity in Severity.__members__ else ""
         now = utcnow()
         actor = actor_of(request)
-        items = await alerts.inbox(actor, include_acknowledged=show_all, now=now, severity=severity or None)
-        open_count = await alerts.unacknowledged_count(actor)
+        items, open_count = await alerts.inbox_and_count(actor, include_acknowledged=show_all, now=now, severity=severity or None)
         handoffs = {}
         if actor.role in STAFF_ROLES | FIELD_ROLES:  # an LKS manager hands nothing to the joint team
             handoffs = await whatsapp.alert_handoffs(items, viewer_id=actor.user_id, base_url=settings_of(request).base_url)

@@ -207,6 +207,20 @@ def _last_raised(row: dict) -> datetime:
     return max(row["raised_at"], row["escalated_at"]) if row["escalated_at"] else row["raised_at"]
 
 
+def _acks_query():
+    # The alert joins in for the "still open" condition.
+    return AlertAck.select(AlertAck.alert, AlertAck.at, AlertAck.alert.resolved_at.as_alias("alert_resolved_at"))
+
+
+async def _acks(user_id: int, *, open_only: bool) -> dict[int, datetime]:
+    """alert id -> when ``user_id`` acknowledged it (built once: read on every inbox view)."""
+    condition = AlertAck.user == user_id
+    if open_only:
+        condition = condition & AlertAck.alert.resolved_at.is_null()
+    rows = await fetch_where(built_once("inspections.alerts.acks", _acks_query), condition)
+    return {r["alert"]: r["at"] for r in rows}
+
+
 def _inbox_query():
     # The task's lead joins in too (the rows have carried it; visible_alert_filter no longer needs the join).
     return Alert.select(*Alert.all_columns(), Alert.lks.name.as_alias("lks_name"), Alert.task.lead.as_alias("task_lead"))
@@ -219,12 +233,22 @@ async def inbox(
     """The alerts ``actor`` may see, unacknowledged first, then by severity
     (critical first) and newest; titles in the current language. ``severity``:
     only those of that severity."""
+    items, _complete = await _inbox(
+        actor, include_acknowledged=include_acknowledged, include_resolved=include_resolved, now=now, limit=limit,
+        severity=severity,
+    )
+    return items if limit is None else items[:limit]
+
+
+async def _inbox(
+    actor: Actor, *, include_acknowledged: bool, include_resolved: bool, now: datetime | None, limit: int | None,
+    severity: str | None,
+) -> tuple[list[dict], bool]:
+    """:func:`inbox`'s items (not yet cut to ``limit``), and whether they
+    hold every alert the filters match (the read was not cut by its LIMIT)."""
     now = now or datetime.now(timezone.utc)
     condition = await visible_alert_filter(actor)
-    ack_query = AlertAck.select(AlertAck.alert, AlertAck.at).where(AlertAck.user == actor.user_id)
-    if not include_resolved:
-        ack_query = ack_query.where(AlertAck.alert.resolved_at.is_null())
-    acks = {r["alert"]: r["at"] for r in await ack_query} if actor.user_id is not None else {}
+    acks = await _acks(actor.user_id, open_only=not include_resolved) if actor.user_id is not None else {}
     if not include_resolved:
         condition = Alert.resolved_at.is_null() if condition is None else condition & Alert.resolved_at.is_null()
     if severity:
@@ -260,7 +284,24 @@ async def inbox(
     items.sort(key=lambda a: (a["resolved"], a["acknowledged"], -SEVERITY_RANK.get(a["severity"], 0), -a["_last"]))
     for item in items:
         del item["_last"]
-    return items if limit is None else items[:limit]
+    return items, limit is None or len(rows) < args[-1]
+
+
+async def inbox_and_count(
+    actor: Actor, *, include_acknowledged: bool = False, now: datetime | None = None, limit: int = 200,
+    severity: str | None = None,
+) -> tuple[list[dict], int]:
+    """The inbox and :func:`unacknowledged_count`. When the inbox read every
+    open alert the actor may see (no severity filter, not cut by the limit)
+    the count comes from those rows, with the same rule, and costs no query."""
+    items, complete = await _inbox(
+        actor, include_acknowledged=include_acknowledged, include_resolved=False, now=now, limit=limit, severity=severity,
+    )
+    if complete and not severity:
+        count = sum(1 for item in items if not item["acknowledged"])
+    else:
+        count = await unacknowledged_count(actor)
+    return items[:limit], count
 
 
 async def unacknowledged_count(actor: Actor) -> int:

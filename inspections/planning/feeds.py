@@ -23,7 +23,7 @@ from inspections.planning.tables import CalendarFeed, TaskStatus
 from registry.access import FIELD_ROLES, STAFF_ROLES
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import write_transaction
+from sigap.db import fetch, write_transaction
 from sigap.errors import Forbidden
 from sigap.i18n import N_, _, choice_label, use_locale
 from sigap.tables import Role
@@ -64,10 +64,18 @@ async def revoke(actor: Actor, *, now: datetime) -> bool:
     return existing
 
 
+_FEED_OF = (
+    'SELECT "inspections_calendar_feed"."created_at" AS "created_at" FROM "inspections_calendar_feed"'
+    ' WHERE "inspections_calendar_feed"."user" = {} LIMIT 1'
+)
+
+
 async def feed_of(user_id: int | None) -> dict | None:
     if user_id is None:
         return None
-    return await CalendarFeed.select(CalendarFeed.created_at).where(CalendarFeed.user == user_id).first()
+    # On every view of the calendar: a prebuilt statement.
+    rows = await fetch(_FEED_OF, user_id)
+    return rows[0] if rows else None
 
 
 async def owner(raw: str) -> tuple[Actor, str] | None:

@@ -22,7 +22,6 @@ from inspections.teams.services import (
     team_leads,
     teams_covering,
     teams_of_query,
-    user_names,
 )
 from registry.access import FIELD_ROLES, is_staff
 from registry.risk_cache import RISK_LEVEL
@@ -128,14 +127,19 @@ def _task_query():
     return Task.select(*Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name"))
 
 
-async def get_task(actor: Actor, task_id: int) -> dict:
+async def read_task(actor: Actor, task_id: int, name: str, build) -> dict:
+    """The task, if ``actor`` may see it, with the columns of ``build()``
+    (a ``Task.select`` of columns and joins, built once under ``name``)."""
     condition = await visible_task_filter(actor)
     condition = Task.id == task_id if condition is None else (Task.id == task_id) & condition
-    # The task page, the visit form and the task API: built once.
-    rows = await fetch_where(built_once("inspections.get_task", _task_query), condition, " LIMIT 1")
+    rows = await fetch_where(built_once(name, build), condition, " LIMIT 1")
     if not rows:
         raise NotFound(_("Task not found."))
     return rows[0]
+
+
+async def get_task(actor: Actor, task_id: int) -> dict:
+    return await read_task(actor, task_id, "inspections.get_task", _task_query)
 
 
 def public_task(row: dict) -> dict:
@@ -238,16 +242,28 @@ def with_overdue(rows: list[dict], now: datetime) -> list[dict]:
     return rows
 
 
+def _task_detail_query():
+    # get_task's columns, plus where the LKS is and the lead's name (one statement, not three).
+    return Task.select(
+        *Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name"),
+        Task.lks.address.as_alias("lks_address"), Task.lks.kelurahan_code.as_alias("lks_kelurahan_code"),
+        Task.lks.kecamatan_code.as_alias("lks_kecamatan_code"),
+        Task.lead.full_name.as_alias("lead_full_name"), Task.lead.username.as_alias("lead_username"),
+    )
+
+
 async def task_detail(actor: Actor, task_id: int, *, now: datetime) -> dict:
     """What the task page shows: the task, where its LKS is, the lead's
     name, its findings and its history."""
-    task = await get_task(actor, task_id)
+    task = await read_task(actor, task_id, "inspections.task_detail", _task_detail_query)
+    lks = {"address": task.pop("lks_address"), "kelurahan_code": task.pop("lks_kelurahan_code"),
+           "kecamatan_code": task.pop("lks_kecamatan_code")}
+    full_name, username = task.pop("lead_full_name"), task.pop("lead_username")
+    lead_name = (full_name or username or "") if task["lead"] else ""
     task["overdue"] = is_overdue(task, now)
-    names = await user_names({task["lead"]})
-    lks = await Lks.select(Lks.address, Lks.kelurahan_code, Lks.kecamatan_code).where(Lks.id == task["lks"]).first()
     events = await audit.search(audit.AuditFilter(entity_type="task", entity_id=str(task_id)), limit=50)
     return {
-        "task": task, "lks": lks, "lead_name": names.get(task["lead"], ""),
+        "task": task, "lks": lks if task["lks_name"] is not None else None, "lead_name": lead_name,
         "findings": await task_findings(task_id), "history": _history(events),
     }
 

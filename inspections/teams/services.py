@@ -15,7 +15,7 @@ from registry.access import is_staff
 from registry.tables import Region, RegionLevel
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import write_transaction
+from sigap.db import fetch_where, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, _
 from sigap.tables import Role, User
@@ -46,6 +46,12 @@ def teams_of_query(user_id: int) -> QueryString:
     """The ids of ``user_id``'s teams as a sub-select (``column.is_in(...)``):
     :func:`team_ids_of` without a statement of its own."""
     return QueryString('SELECT "team" FROM "inspections_team_member" WHERE "user" = {}', user_id)
+
+
+_TEAM_CHOICES = (
+    'SELECT "inspections_team"."id" AS "id", "inspections_team"."name" AS "name",'
+    ' "inspections_team"."area_code" AS "area_code" FROM "inspections_team"'
+)
 
 
 async def team_ids_of(user_id: int | None) -> list[int]:
@@ -187,13 +193,14 @@ async def list_teams(actor: Actor) -> list[dict]:
 async def team_choices(actor: Actor) -> list[dict]:
     """The teams an actor may filter tasks by: all for staff, their own for
     inspectors and partners."""
-    query = Team.select(Team.id, Team.name, Team.area_code).order_by(Team.name)
+    # Read on every view of the task list and the calendar: one prebuilt
+    # statement (for inspectors and partners their teams are a sub-select).
+    condition = None
     if not is_staff(actor):
-        ids = await team_ids_of(actor.user_id)
-        if not ids:
+        if actor.user_id is None:
             return []
-        query = query.where(Team.id.is_in(ids))
-    return await query
+        condition = Team.id.is_in(teams_of_query(actor.user_id))
+    return await fetch_where(_TEAM_CHOICES, condition, ' ORDER BY "inspections_team"."name"')
 
 
 async def get_team(actor: Actor, team_id: int) -> dict:

@@ -24,6 +24,7 @@ from inspections.alerts.services import kind_label
 from inspections.planning.services import TASK_KIND_LABELS
 from inspections.teams.services import AGENCY_LABELS
 from inspections.teams.tables import TeamMember
+from sigap.db import built_once, fetch_where
 from sigap.i18n import choice_label, format_date, format_datetime, use_locale
 
 WA_ME = "https://wa.me/"
@@ -116,16 +117,25 @@ def alert_message(alert: dict, task: dict | None, *, base_url: str, greeting: st
 # --- who to send it to ----------------------------------------------------------------
 
 
+def _contacts_query():
+    return TeamMember.select(
+        TeamMember.id, TeamMember.team, TeamMember.user, TeamMember.name, TeamMember.agency, TeamMember.phone,
+        TeamMember.is_lead, TeamMember.user.full_name.as_alias("full_name"), TeamMember.user.username.as_alias("username"),
+    )
+
+
 async def team_contacts(team_ids: set[int | None]) -> dict[int, list[dict]]:
     """team id → its members with a usable WhatsApp number, leads first
     (one query whatever the number of teams)."""
     wanted = sorted(t for t in team_ids if t)
     if not wanted:
         return {}
-    rows = await TeamMember.select(
-        TeamMember.id, TeamMember.team, TeamMember.user, TeamMember.name, TeamMember.agency, TeamMember.phone,
-        TeamMember.is_lead, TeamMember.user.full_name.as_alias("full_name"), TeamMember.user.username.as_alias("username"),
-    ).where(TeamMember.team.is_in(wanted)).order_by(TeamMember.is_lead, ascending=False).order_by(TeamMember.id)
+    # Read on every view of the task page and the alerts inbox: the columns
+    # and the join are built once.
+    rows = await fetch_where(
+        built_once("inspections.team_contacts", _contacts_query), TeamMember.team.is_in(wanted),
+        ' ORDER BY "inspections_team_member"."is_lead" DESC, "inspections_team_member"."id"',
+    )
     out: dict[int, list[dict]] = {}
     for row in rows:
         number = wa_number(row["phone"])

@@ -5,11 +5,12 @@ present. The form itself runs on the device, offline first."""
 from __future__ import annotations
 
 from inspections.planning.field import map_url
-from inspections.planning.services import get_task
+from inspections.planning.services import read_task
+from inspections.planning.tables import Task
 from inspections.teams.tables import Agency, TeamMember
 from registry.access import STAFF_ROLES
-from registry.tables import Lks
 from sigap.audit import Actor
+from sigap.db import built_once, fetch_where
 from sigap.errors import Forbidden
 from sigap.i18n import _
 from sigap.tables import Role
@@ -33,11 +34,10 @@ async def team_present(team_id: int | None) -> list[dict]:
     """The team's members as the form offers them under "who is present"."""
     if team_id is None:
         return []
-    rows = await TeamMember.select(
-        TeamMember.user, TeamMember.name, TeamMember.agency, TeamMember.is_lead,
-        TeamMember.user.full_name.as_alias("full_name"), TeamMember.user.username.as_alias("username"),
-        TeamMember.user.role.as_alias("role"),
-    ).where(TeamMember.team == team_id).order_by(TeamMember.is_lead, ascending=False).order_by(TeamMember.id)
+    rows = await fetch_where(
+        built_once("inspections.team_present", _present_query), TeamMember.team == team_id,
+        ' ORDER BY "inspections_team_member"."is_lead" DESC, "inspections_team_member"."id"',
+    )
     return [
         {
             "kind": _present_kind(row), "user_id": row["user"], "agency": row["agency"], "is_lead": row["is_lead"],
@@ -47,14 +47,31 @@ async def team_present(team_id: int | None) -> list[dict]:
     ]
 
 
+LKS_FIELDS = ("kind", "address", "latitude", "longitude", "head_name", "phone")
+
+
+def _form_query():
+    # get_task's columns and the LKS's basics: one read.
+    return Task.select(
+        *Task.all_columns(), Task.lks.name.as_alias("lks_name"), Task.team.name.as_alias("team_name"),
+        *(getattr(Task.lks, key).as_alias(f"lks_{key}") for key in LKS_FIELDS),
+    )
+
+
+def _present_query():
+    return TeamMember.select(
+        TeamMember.user, TeamMember.name, TeamMember.agency, TeamMember.is_lead,
+        TeamMember.user.full_name.as_alias("full_name"), TeamMember.user.username.as_alias("username"),
+        TeamMember.user.role.as_alias("role"),
+    )
+
+
 async def visit_form(actor: Actor, task_id: int) -> dict:
     """The task (only one the actor may see and file), its LKS's basics and
     the team members who may be present."""
     if actor.role not in FILER_ROLES:
         raise Forbidden(_("Only the team's inspectors and Dinas Sosial staff file visit reports."))
-    task = await get_task(actor, task_id)
-    lks = await Lks.select(
-        Lks.id, Lks.name, Lks.kind, Lks.address, Lks.latitude, Lks.longitude, Lks.head_name, Lks.phone,
-    ).where(Lks.id == task["lks"]).first()
+    task = await read_task(actor, task_id, "inspections.visit_form", _form_query)
+    lks = {"id": task["lks"], "name": task["lks_name"], **{key: task.pop(f"lks_{key}") for key in LKS_FIELDS}}
     lks["map_url"] = map_url(lks["latitude"], lks["longitude"])
     return {"task": task, "lks": lks, "team": await team_present(task["team"])}

@@ -428,6 +428,29 @@ def test_acknowledge_is_per_user_and_returns_on_escalation(call, run, make_lks, 
         call(alerts.acknowledge, actor(s1), alert["id"] + 999, now=wib(2027, 6, 5, 2))
 
 
+def test_inbox_count_from_its_rows_is_unacknowledged_count(call, run, make_lks, make_user):
+    """The alerts page counts the open alerts from the inbox's own rows when
+    it read them all; that count is unacknowledged_count's, acknowledged or
+    not, with a severity filter, and when the limit cut the read."""
+    s1, s2 = make_user("staf_satu", "staff"), make_user("staf_dua", "staff")
+    for n in range(3):
+        register(call, make_lks(name=f"LKS Hitung {n}")["id"], date(2027, 6, 30))
+    run(wib(2027, 4, 5))
+    first = of_kind(call, "registration_expiring")[0]
+    call(alerts.acknowledge, actor(s1), first["id"], now=wib(2027, 4, 5, 10))
+
+    def both(user, **kwargs):
+        items, count = call(alerts.inbox_and_count, actor(user), now=wib(2027, 4, 6), **kwargs)
+        return count, call(alerts.unacknowledged_count, actor(user)), len(items)
+
+    assert both(s1) == (2, 2, 2)
+    assert both(s1, include_acknowledged=True) == (2, 2, 3)
+    assert both(s2) == (3, 3, 3)
+    assert both(s2, severity="critical") == (3, 3, 0)
+    assert both(s2, limit=1) == (3, 3, 1)
+    assert both(s1, include_acknowledged=True, limit=2) == (2, 2, 2)
+
+
 def test_inbox_orders_unacknowledged_then_by_severity(call, run, make_lks, make_user):
     s1 = make_user("staf_urut", "staff")
     soon, later = make_lks("LKS Segera"), make_lks("LKS Nanti")

@@ -187,3 +187,31 @@ def test_migrations_match_the_tables():
     )
     out = result.stdout + result.stderr
     assert "No changes detected" in out or "No changes" in out, out
+
+
+@pytest.mark.postgres_only
+def test_pooled_connections_are_returned_without_a_reset_round_trip():
+    """asyncpg's default pool reset sends a second statement after each one
+    run outside a transaction; SIGAP's pool skips it (sigap.db.start). Seen
+    from the database: a session setting made through the pool is still
+    there on the next statement (the default reset's RESET ALL clears it),
+    while an open transaction is still rolled back on release."""
+    from piccolo.engine.postgres import PostgresEngine
+
+    async def run() -> tuple[str, bool]:
+        engine = PostgresEngine(config={"dsn": DATABASE_URL})
+        await db.start(engine, pg_pool_size=1)
+        try:
+            await engine._run_in_pool("SELECT set_config('sigap.probe', 'kept', false)")
+            kept = (await engine._run_in_pool("SELECT current_setting('sigap.probe', true) AS v"))[0]["v"]
+            async with engine.pool.acquire() as connection:
+                await connection.execute("BEGIN")
+            async with engine.pool.acquire() as connection:
+                in_transaction = connection.is_in_transaction()
+            return kept, in_transaction
+        finally:
+            await db.stop(engine)
+
+    kept, in_transaction = asyncio.run(run())
+    assert kept == "kept"
+    assert in_transaction is False
