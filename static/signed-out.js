@@ -4,3 +4,6 @@
 // them without the network. Unsent reports stay in the outbox (IndexedDB):
 // they wait for the account that wrote them.
 if ("caches" in self) caches.delete("sigap-runtime-v1").catch(() => null);
+// The worker also forgets when it last kept the day's work, so the next
+// account's tasks are kept as soon as its task list opens.
+if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("signed-out");

@@ -57,11 +57,18 @@ async function networkFirst(event) {
   }
   if (response.redirected && new URL(response.url).pathname === "/login") {
     // The session is over: what was kept for it goes too (shared tablets).
-    event.waitUntil(caches.delete(RUNTIME_CACHE).catch(() => null));
+    event.waitUntil(forget());
   } else if (response.ok && !response.redirected) {
     event.waitUntil(cache.put(request, response.clone()).catch(() => null));
   }
   return response;
+}
+
+// Signed out: drop what was kept, and keep the next account's work at once
+// (not after PREFETCH_EVERY_MS).
+function forget() {
+  lastPrefetch = 0;
+  return caches.delete(RUNTIME_CACHE).catch(() => null);
 }
 
 // The day's work, kept while there is a network: each open task's page and
@@ -91,7 +98,9 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
-// The task list asks for the day's work to be kept (see register.js).
+// The task list asks for the day's work to be kept (see register.js); the
+// sign-in page says the last account has gone (signed-out.js).
 self.addEventListener("message", (event) => {
   if (event.data === "keep-tasks") event.waitUntil(prefetchTasks());
+  if (event.data === "signed-out") event.waitUntil(forget());
 });
