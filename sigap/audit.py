@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sigap.db import fetch_where, select_all, write_transaction
+from sigap.db import all_of, fetch_where, select_all, write_transaction
 from sigap.tables import AuditEvent, Role
 
 # Never copied into before/after, whatever a caller passes.
@@ -120,9 +120,7 @@ async def search(filters: AuditFilter, *, before_id: int | None = None, limit: i
         conditions.append(AuditEvent.at < filters.until)
     if before_id:
         conditions.append(AuditEvent.id < before_id)
-    condition = None
-    for one in conditions:
-        condition = one if condition is None else condition & one
+    condition = all_of(conditions)
     rows = await fetch_where(select_all(AuditEvent), condition, ' ORDER BY "sigap_audit_event"."id" DESC LIMIT {}', limit)
     for row in rows:
         for key in ("before", "after"):

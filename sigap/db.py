@@ -169,6 +169,15 @@ def built_once(name: str, build) -> str:
     return sql
 
 
+def all_of(conditions: list):
+    """The conditions joined with AND, or None when there are none (what
+    :func:`fetch_where` takes)."""
+    condition = None
+    for one in conditions:
+        condition = one if condition is None else condition & one
+    return condition
+
+
 async def fetch_where(sql: str, condition, tail: str = "", *args) -> list[dict]:
     """Rows of ``sql`` (from :func:`built_once`) ``WHERE condition`` (a
     Piccolo condition on the same tables and join aliases, or None) and

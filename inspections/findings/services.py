@@ -20,7 +20,7 @@ from registry import documents
 from registry.access import is_staff
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import built_once, fetch, fetch_where, key_in, key_is, select_all, write_transaction
+from sigap.db import all_of, built_once, fetch, fetch_where, key_in, key_is, select_all, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.tables import Role
@@ -155,9 +155,7 @@ async def search_findings(actor: Actor, filters: FindingFilter, *, now: datetime
         conditions.append(Finding.due_on < today)
     if filters.kecamatan:
         conditions.append(Finding.lks.kecamatan_code == filters.kecamatan)
-    condition = None
-    for one in conditions:
-        condition = one if condition is None else condition & one
+    condition = all_of(conditions)
     # The findings list and a manager's home read this on every view: its
     # columns and join are built once.
     rows = await fetch_where(

@@ -28,7 +28,7 @@ from registry.risk_cache import RISK_LEVEL
 from registry.tables import Lks, RegistrationStatus, StatusChange
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import built_once, fetch, fetch_where, insert_many, is_sqlite, lock_row, write_transaction
+from sigap.db import all_of, built_once, fetch, fetch_where, insert_many, is_sqlite, lock_row, write_transaction
 from sigap.errors import Conflict, Forbidden, NotFound, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.tables import Role
@@ -184,9 +184,7 @@ async def search_tasks(
         conditions.append(Task.due_on <= due_to)
     if overdue_at is not None:  # only those overdue at that instant
         conditions.append(overdue_condition(overdue_at))
-    condition = None
-    for one in conditions:
-        condition = one if condition is None else condition & one
+    condition = all_of(conditions)
     # The task list, calendar and API read this on every view: its columns
     # and joins are built once (Piccolo took milliseconds each time).
     rows = await fetch_where(
