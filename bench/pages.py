@@ -5,7 +5,10 @@ from the jobs)."""
 
 from __future__ import annotations
 
+import httpx
+
 from bench.core import BASELINE, Context, scenario
+from bench.servers import BenchError
 from bench.wrk import WrkResult, run_wrk
 
 
@@ -13,6 +16,23 @@ from bench.wrk import WrkResult, run_wrk
 def bare(ctx: Context) -> WrkResult:
     """A Litestar handler returning "ok": the floor of any page's cost."""
     return run_wrk(BASELINE, ctx.bare.url + "/", ctx.load)
+
+
+@scenario("floor_app")
+def floor_app(ctx: Context) -> WrkResult:
+    """GET /healthz of SIGAP: the app's own middleware, guards and JSON,
+    no session read and no database. No page can be faster than this."""
+    return run_wrk("floor_app", ctx.app.url + "/healthz", ctx.load)
+
+
+@scenario("floor_signed_in", needs_world=True)
+def floor_signed_in(ctx: Context) -> WrkResult:
+    """GET /api/v1/me signed in as staff: the session and the user resolved,
+    one read, a small JSON answer. The ceiling of any signed-in page."""
+    answer = httpx.get(ctx.app.url + "/api/v1/me", headers=ctx.signed_in_headers("staff"), timeout=30)
+    if answer.status_code != 200 or "user" not in answer.json():
+        raise BenchError(f"GET /api/v1/me as staff answered {answer.status_code}: not benchmarking that")
+    return run_wrk("floor_signed_in", ctx.app.url + "/api/v1/me", ctx.load, headers=ctx.signed_in_headers("staff"))
 
 
 # name -> (role, path) of every page scenario (bench.profile times the same pages in-process).
@@ -36,6 +56,8 @@ def _page(name: str, role: str, path: str, expect: str = "") -> WrkResult:
     scenario(name, needs_world=True)(run)
     return run
 
+
+PAGE_PATHS["floor_signed_in"] = ("staff", "/api/v1/me")  # bench.profile times it too
 
 # The home page of each role (its own dashboard).
 for _role in ("staff", "admin", "inspector", "partner", "manager"):

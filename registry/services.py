@@ -7,7 +7,6 @@ audited inside its own transaction. Who may see which LKS is
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Mapping
@@ -18,12 +17,12 @@ from typing import Any
 
 from registry import documents, regions
 from registry.access import get_lks, is_staff
-from registry.risk_cache import RISK_LEVEL, lks_columns
-from registry.search import count_lks, filtered, fts_countable, normalize_text, ordered_matches, where
+from registry.risk_cache import lks_columns
+from registry.search import SORTS, filtered, list_page, normalize_text
 from registry.tables import AccreditationStatus, Lks, LksKind, RegistrationStatus, RiskLevel
 from sigap import audit
 from sigap.audit import Actor
-from sigap.db import built_once, fetch_where, is_sqlite, write_transaction
+from sigap.db import write_transaction
 from sigap.errors import Conflict, Forbidden, ValidationError
 from sigap.i18n import N_, WIB, _
 from sigap.settings import get_settings
@@ -334,23 +333,8 @@ async def update_lks(actor: Actor, lks_id: int, data: dict[str, Any], *, version
 
 # --- lists -------------------------------------------------------------------
 
-SORTS = {
-    "name": (Lks.name, True),
-    "-name": (Lks.name, False),
-    "updated": (Lks.updated_at, False),
-    "valid_until": (Lks.valid_until, True),
-    "status": (Lks.registration_status, True),
-    "kecamatan": (Lks.kecamatan_code, True),
-}
 PAGE_SIZES = (25, 50, 100)
 MONTH = re.compile(r"(19|20)\d\d-(0[1-9]|1[0-2])")
-# Searches on SQLite: up to this many matches are fetched and sorted; past
-# it, the list walks the sort's covering index (SORTS with one: registry
-# migrations of 2026-11-22 and, status and kecamatan, 2026-11-30 14:10).
-SORT_FETCHED_UP_TO = 2000
-COVERING_SORTS = frozenset({"name", "-name", "updated", "valid_until", "status", "kecamatan"})
-
-
 @dataclass
 class LksFilter:
     q: str = ""
@@ -412,56 +396,10 @@ class LksFilter:
         return out
 
 
-LIST_COLUMNS = (
-    Lks.id, Lks.name, Lks.kind, Lks.yayasan_name, Lks.address, Lks.kelurahan_code, Lks.kecamatan_code,
-    Lks.registration_status, Lks.valid_until, Lks.accreditation_status, Lks.accreditation_grade, RISK_LEVEL,
-    Lks.open_incident, Lks.documents_complete, Lks.capacity, Lks.residents_total, Lks.updated_at,
-)
-
-
 async def list_lks(actor: Actor, f: LksFilter, *, sort: str = "name", page: int = 1, per_page: int = 25) -> dict:
     if not is_staff(actor):
         raise Forbidden(_("Your role does not allow this action."))
-    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
-    page = max(1, page)
-    column, ascending = SORTS.get(sort, SORTS["name"])
-
-    def page_of(order: str, walk: bool = False):
-        # The SELECT is written once per process (Piccolo built it anew for
-        # every page: about a millisecond of CPU); the filter's conditions and
-        # the order, limit and offset are added to it.
-        tail = f' ORDER BY {order} {"ASC" if ascending else "DESC"}, "registry_lks"."id" ASC LIMIT {{}} OFFSET {{}}'
-        return fetch_where(
-            built_once("registry.list_lks", lambda: Lks.select(*LIST_COLUMNS)), where(f, walk=walk), tail,
-            per_page, (page - 1) * per_page,
-        )
-
-    # A search's matches come from the search index: sort them, rather than
-    # walk the sort column's index hoping to meet 25 of them early (matches
-    # that sort late, "Panti Werdha ..." by name, made that a walk through
-    # most of the index). ``|| ''`` keeps the order and hides the index.
-    sorted_by = f'"registry_lks"."{column._meta.db_column_name}"'
-    fetched_order = sorted_by + " || ''"
-    if f.q.strip() and is_sqlite():
-        # SQLite (one connection: the count and the page run in turn anyway):
-        # when the matches are many (a common word: 5-10 % of the register),
-        # reading and sorting thousands of wide rows costs more than walking
-        # the sort's covering index, where a page's matches come early.
-        ids = None if fts_countable(f) else await ordered_matches(f, fetched_order, ascending, SORT_FETCHED_UP_TO)
-        if ids is not None:  # every match, in order: the total and the page's ids at once
-            total, ids = len(ids), ids[(page - 1) * per_page:page * per_page]
-            found = {r["id"]: r for r in await fetch_where(built_once("registry.list_lks", lambda: Lks.select(*LIST_COLUMNS)),
-                                                           Lks.id.is_in(ids))} if ids else {}
-            return {"items": [found[i] for i in ids if i in found], "total": total, "page": page, "per_page": per_page,
-                    "pages": max(1, -(-total // per_page))}
-        total = await count_lks(f)
-        walk = total > SORT_FETCHED_UP_TO and sort in COVERING_SORTS
-        rows = await page_of(sorted_by, walk=True) if walk else await page_of(fetched_order)
-    else:
-        # The count and the page are independent: on PostgreSQL they run at
-        # the same time on two pooled connections.
-        total, rows = await asyncio.gather(count_lks(f), page_of(fetched_order if f.q.strip() else sorted_by))
-    return {"items": rows, "total": total, "page": page, "per_page": per_page, "pages": max(1, -(-total // per_page))}
+    return await list_page(f, sort=sort, page=max(1, page), per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0])
 
 
 async def iter_lks(actor: Actor, f: LksFilter, *, sort: str = "name", batch: int = 1000):

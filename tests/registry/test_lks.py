@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from registry import risk_cache, services
+from registry import risk_cache, search, services
 from registry.tables import Lks
 from sigap.audit import Actor
 from sigap.errors import Conflict, Forbidden, ValidationError
@@ -209,6 +209,22 @@ def test_list_totals_match_the_rows_for_searches_and_filters(client, make_user, 
     assert client.get("/api/v1/lks?q=kasih").json()["total"] == 3
 
 
+def test_a_search_counts_the_same_on_every_page_and_past_the_last(client, make_user, register, make_lks):
+    """A search's total (on PostgreSQL counted with the page, in one read)
+    is the same on each page and on a page past the last, which is empty
+    and says how many there are; the count is not an item field."""
+    for n in range(4):
+        make_lks(f"Panti Kasih Nomor {n}")
+    make_user("petugas", "staff")
+    login(client, "petugas")
+    pages = [client.get(f"/api/v1/lks?q=kasih&per_page=25&page={p}").json() for p in (1, 2, 9)]
+    assert [p["total"] for p in pages] == [5, 5, 5]  # four + Panti Asuhan Kasih Bunda
+    assert [len(p["items"]) for p in pages] == [5, 0, 0]
+    assert all("matches" not in item for item in pages[0]["items"])
+    assert pages[2]["pages"] == 1
+    assert client.get("/lks?q=kasih&page=9").status_code == 200
+
+
 def test_a_search_with_many_matches_pages_as_one_with_few(client, make_user, register, make_lks, monkeypatch):
     """Past SORT_FETCHED_UP_TO matches a search's page walks the sort's index
     (SQLite) instead of sorting the fetched matches: the same LKS, in the
@@ -223,7 +239,7 @@ def test_a_search_with_many_matches_pages_as_one_with_few(client, make_user, reg
     queries += [f"q=kasih%20{w}&per_page=25&page={p}&sort={s}" for w in ("z", "u") for p in (1, 2)
                 for s in ("name", "-name", "updated", "valid_until", "status", "kecamatan")]
     fetched = {q: client.get(f"/api/v1/lks?{q}").json() for q in queries}
-    monkeypatch.setattr(services, "SORT_FETCHED_UP_TO", 0)
+    monkeypatch.setattr(search, "SORT_FETCHED_UP_TO", 0)
     for q in queries:
         assert client.get(f"/api/v1/lks?{q}").json() == fetched[q], q
     assert [i["name"] for i in fetched["q=kasih&kind=elderly&sort=-name"]["items"]] == ["Panti Kasih Y 1", "Panti Kasih U 5"]
