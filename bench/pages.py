@@ -27,12 +27,12 @@ def floor_app(ctx: Context) -> WrkResult:
 
 @scenario("floor_signed_in", needs_world=True)
 def floor_signed_in(ctx: Context) -> WrkResult:
-    """GET /api/v1/me signed in as staff: the session and the user resolved,
+    """GET /api/v1/auth/me signed in as staff: the session and the user resolved,
     one read, a small JSON answer. The ceiling of any signed-in page."""
-    answer = httpx.get(ctx.app.url + "/api/v1/me", headers=ctx.signed_in_headers("staff"), timeout=30)
+    answer = httpx.get(ctx.app.url + "/api/v1/auth/me", headers=ctx.signed_in_headers("staff"), timeout=30)
     if answer.status_code != 200 or "user" not in answer.json():
-        raise BenchError(f"GET /api/v1/me as staff answered {answer.status_code}: not benchmarking that")
-    return run_wrk("floor_signed_in", ctx.app.url + "/api/v1/me", ctx.load, headers=ctx.signed_in_headers("staff"))
+        raise BenchError(f"GET /api/v1/auth/me as staff answered {answer.status_code}: not benchmarking that")
+    return run_wrk("floor_signed_in", ctx.app.url + "/api/v1/auth/me", ctx.load, headers=ctx.signed_in_headers("staff"))
 
 
 # name -> (role, path) of every page scenario (bench.profile times the same pages in-process).
@@ -57,7 +57,7 @@ def _page(name: str, role: str, path: str, expect: str = "") -> WrkResult:
     return run
 
 
-PAGE_PATHS["floor_signed_in"] = ("staff", "/api/v1/me")  # bench.profile times it too
+PAGE_PATHS["floor_signed_in"] = ("staff", "/api/v1/auth/me")  # bench.profile times it too
 
 # The home page of each role (its own dashboard).
 for _role in ("staff", "admin", "inspector", "partner", "manager"):
