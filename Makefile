@@ -91,7 +91,7 @@ bench-visits: $(VENV)/.installed-test
 messages: $(VENV)/.installed-test
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 \
 	  --no-location --sort-output -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d sigap/locale --no-location --omit-header --ignore-obsolete
+	$(BIN)/pybabel update -i var/messages.pot -d sigap/locale --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) build *.egg-info test-artifacts node_modules static/vendor
