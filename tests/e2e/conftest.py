@@ -148,7 +148,23 @@ def html_lang(page) -> str:
 
 
 def main_menu(page) -> list[str]:
-    return [t.strip() for t in page.locator("nav.mainnav a").all_inner_texts()]
+    """Every entry of the main menu, those inside a closed group too."""
+    return page.locator("nav.mainnav a").evaluate_all("links => links.map(a => a.textContent.trim())")
+
+
+def menu_groups(page) -> list[str]:
+    """The groups of the main menu (staff and admins), as their buttons read."""
+    return [t.strip() for t in page.locator("nav.mainnav summary").all_inner_texts()]
+
+
+def open_menu(page, entry: str, group: str | None = None) -> None:
+    """Follow the main menu's ``entry``, first opening its ``group`` as a person
+    would (a role with few entries has no groups: pass none)."""
+    nav = page.locator("nav.mainnav")
+    if group is not None:
+        nav.locator("summary", has_text=group).click()
+    with page.expect_navigation():
+        nav.get_by_role("link", name=entry, exact=True).click()
 
 
 # --- a network that really goes away ----------------------------------------------

@@ -1,0 +1,93 @@
+"""The main menu in Chromium, on each role's device: a staff officer's
+desktop gets one calm row of groups that open one at a time, by mouse or
+keyboard, and close on Escape or a click elsewhere; an inspector's tablet
+and a manager's phone get every entry in sight, with no extra tap."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import main_menu, menu_groups, open_menu, sign_in
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1440, "height": 900}
+TABLET = {"width": 800, "height": 1280}
+PHONE = {"width": 390, "height": 844}
+OPEN = "nav.mainnav details[open] > summary"
+
+
+def _one_row(page, selector: str) -> bool:
+    """Do the elements of ``selector`` sit side by side (every one level with every other)?"""
+    boxes = page.locator(selector).evaluate_all("els => els.map(e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom])")
+    return max(top for top, _ in boxes) < min(bottom for _, bottom in boxes)
+
+
+def test_staff_menu_is_one_row_of_groups_that_open_one_at_a_time(new_page, make_user, screenshot_dir):
+    make_user("rudi", "staff", full_name="Rudi Staf")
+    page = new_page(viewport=DESKTOP, locale="id-ID")
+    sign_in(page, "rudi")
+    nav = page.get_by_role("navigation", name="Menu utama")
+    assert menu_groups(page) == ["LKS", "Pengawasan", "Kasus", "Akreditasi"]
+    assert _one_row(page, "nav.mainnav > ul > li")  # 15 pages, one row of 7 entries
+    assert len(main_menu(page)) == 15
+    expect(nav.get_by_role("link", name="Kunjungan")).to_be_hidden()
+
+    # By mouse: a group opens below its button; opening another closes it.
+    nav.locator("summary", has_text="Pengawasan").click()
+    expect(nav.get_by_role("link", name="Kunjungan")).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "menu-staff-1440-open.png"))
+    nav.locator("summary", has_text="Kasus").click()
+    expect(page.locator(OPEN)).to_have_text(["Kasus"])
+    page.locator("footer").click()  # a click elsewhere closes it
+    expect(page.locator(OPEN)).to_have_count(0)
+
+    # By keyboard: Enter opens, Tab reaches the entries, Escape closes and
+    # gives the focus back to the group's button.
+    nav.locator("summary", has_text="Akreditasi").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(OPEN)).to_have_text(["Akreditasi"])
+    page.keyboard.press("Tab")
+    expect(nav.get_by_role("link", name="Akreditasi")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator(OPEN)).to_have_count(0)
+    expect(nav.locator("summary", has_text="Akreditasi")).to_be_focused()
+
+    # Two clicks to a page in a group; there, the page and its group are marked.
+    open_menu(page, "Temuan", group="Pengawasan")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Temuan")
+    expect(nav.locator("summary[aria-current=true]")).to_have_text("Pengawasan")
+    expect(nav.locator("a[aria-current]")).to_have_count(1)
+    expect(nav.locator("a[aria-current=page]")).to_have_text("Temuan")
+    page.screenshot(path=str(screenshot_dir / "menu-staff-1440-findings.png"))
+    open_menu(page, "Peringatan")  # one click outside the groups
+    expect(page).to_have_url(re.compile(r"/alerts$"))
+    expect(nav.locator("summary[aria-current]")).to_have_count(0)
+
+
+@pytest.mark.parametrize("role, viewport, entries", [
+    ("inspector", TABLET, ["Beranda", "Tugas", "Peringatan"]),
+    ("inspector", {"width": 1280, "height": 800}, ["Beranda", "Tugas", "Peringatan"]),
+    ("manager", PHONE, ["Beranda", "LKS saya", "Peringatan", "Temuan", "Penilaian mandiri", "Rencana perbaikan"]),
+])
+def test_few_entries_stay_in_sight_on_tablets_and_phones(new_page, make_user, screenshot_dir, role, viewport, entries):
+    make_user("orang", role)
+    phone = viewport["width"] < 500
+    page = new_page(viewport=viewport, locale="id-ID", is_mobile=phone, has_touch=True)
+    sign_in(page, "orang")
+    links = page.locator("nav.mainnav a")
+    assert main_menu(page) == entries and menu_groups(page) == []
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (entries[i], box)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= viewport["width"], width
+    # The name, language and sign-out share one row, even on a phone.
+    assert _one_row(page, ".tools > *")
+    page.screenshot(path=str(screenshot_dir / f"menu-{role}-{viewport['width']}x{viewport['height']}.png"))
+    open_menu(page, entries[-1])
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator("nav.mainnav a[aria-current=page]")).to_have_text(entries[-1])
