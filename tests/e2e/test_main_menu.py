@@ -91,3 +91,24 @@ def test_few_entries_stay_in_sight_on_tablets_and_phones(new_page, make_user, sc
     open_menu(page, entries[-1])
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.locator("nav.mainnav a[aria-current=page]")).to_have_text(entries[-1])
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1024, "height": 768}, TABLET, PHONE])
+def test_every_group_opens_inside_the_window(new_page, make_user, viewport):
+    """At 1024 px the admins' last group sits near the right edge: its list
+    opens leftwards instead of sticking out (and making the page scroll).
+    Where the menu takes two rows or more (a tablet, a phone), an open list
+    sits below them and hides no other group's button: the next one is
+    clicked straight away."""
+    make_user("ani", "admin")
+    page = new_page(viewport=viewport, locale="id-ID")
+    sign_in(page, "ani")
+    summaries = page.locator("nav.mainnav summary")
+    assert summaries.count() == 5
+    for i in range(5):
+        summaries.nth(i).click()
+        opened = page.locator("nav.mainnav details[open] ul")
+        expect(opened).to_be_visible()
+        box = opened.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (summaries.nth(i).inner_text(), box)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
