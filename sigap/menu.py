@@ -13,7 +13,10 @@ What a user sees (``build``):
   jobs is behind an extra click;
 - a role with more (staff, admins) gets each group as one entry that opens
   its list (a ``<details>`` dropdown in ``base.html``); a group that holds
-  only one of the user's entries shows as that entry.
+  only one of the user's entries shows as that entry;
+- a group may declare a lead, the entry of its main job (the LKS list, the
+  task list): it shows as an ordinary link, one click away, followed by a
+  small button that opens the group's other entries.
 
 The current page: the entry whose address is the longest one the path
 equals or lies under (``/accreditation/improvement/5`` is "Improvement
@@ -38,12 +41,13 @@ class NavGroup:
     key: str
     label: str  # an English message id, translated when shown
     order: int  # its place among the entries outside groups
+    lead: str | None = None  # the address of the entry shown as the group's own link (its main job)
 
 
-LKS = NavGroup("lks", N_("LKS"), 10)
-MONITORING = NavGroup("monitoring", N_("Monitoring"), 20)
-INCIDENTS = NavGroup("incidents", N_("Incidents"), 35)
-ACCREDITATION = NavGroup("accreditation", N_("Accreditation"), 45)
+LKS = NavGroup("lks", N_("LKS"), 10, lead="/lks")
+MONITORING = NavGroup("monitoring", N_("Monitoring"), 20, lead="/tasks")
+INCIDENTS = NavGroup("incidents", N_("Incidents"), 35, lead="/incidents")
+ACCREDITATION = NavGroup("accreditation", N_("Accreditation"), 45, lead="/accreditation")
 ADMINISTRATION = NavGroup("administration", N_("System administration"), 890)
 
 
@@ -69,11 +73,12 @@ class MenuGroup:
     is_group: ClassVar[bool] = True
     key: str
     label: str
-    links: tuple[MenuLink, ...]
+    links: tuple[MenuLink, ...]  # the entries in the list (without the lead)
+    lead: MenuLink | None = None  # shown beside the list's button, one click away
 
     @property
     def current(self) -> bool:
-        return any(link.current for link in self.links)
+        return bool(self.lead and self.lead.current) or any(link.current for link in self.links)
 
 
 def _under(path: str, href: str) -> bool:
@@ -108,6 +113,9 @@ def build(items: list[NavItem], path: str) -> list[MenuLink | MenuGroup]:
             placed.append((item.order, link(item)))
     for group, grouped in members.items():
         if len(grouped) > 1:
-            placed.append((group.order, MenuGroup(group.key, group.label, tuple(link(i) for i in grouped))))
+            lead = next((i for i in grouped if i.href == group.lead), None)
+            rest = tuple(link(i) for i in grouped if i is not lead)
+            menu_group = MenuGroup(group.key, group.label, rest, link(lead) if lead else None)
+            placed.append((group.order, menu_group))
     placed.sort(key=lambda entry: entry[0])  # stable: a group after the entry of the same order
     return [entry for _order, entry in placed]

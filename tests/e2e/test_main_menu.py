@@ -6,6 +6,7 @@ and a manager's phone get every entry in sight, with no extra tap."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -31,41 +32,59 @@ def test_staff_menu_is_one_row_of_groups_that_open_one_at_a_time(new_page, make_
     page = new_page(viewport=DESKTOP, locale="id-ID")
     sign_in(page, "rudi")
     nav = page.get_by_role("navigation", name="Menu utama")
-    assert menu_groups(page) == ["LKS", "Pengawasan", "Kasus", "Akreditasi"]
+    assert menu_groups(page) == ["LKS", "Tugas", "Kasus", "Akreditasi"]
     assert _one_row(page, "nav.mainnav > ul > li")  # 15 pages, one row of 7 entries
     assert len(main_menu(page)) == 15
     expect(nav.get_by_role("link", name="Kunjungan")).to_be_hidden()
 
     # By mouse: a group opens below its button; opening another closes it.
-    nav.locator("summary", has_text="Pengawasan").click()
+    toggle = lambda lead: nav.locator(f'summary[aria-label="Lainnya: {lead}"]')  # noqa: E731
+    for lead in ("LKS", "Tugas", "Kasus", "Akreditasi"):  # the small button is a full touch target too
+        box = toggle(lead).bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, (lead, box)
+    toggle("Tugas").click()
     expect(nav.get_by_role("link", name="Kunjungan")).to_be_visible()
+    Path("/tmp/menu-shots").mkdir(exist_ok=True)
+    page.screenshot(path="/tmp/menu-shots/lead-staff-1440-open.png")
     page.screenshot(path=str(screenshot_dir / "menu-staff-1440-open.png"))
-    nav.locator("summary", has_text="Kasus").click()
-    expect(page.locator(OPEN)).to_have_text(["Kasus"])
+    toggle("Kasus").click()
+    expect(page.locator(OPEN)).to_have_attribute("aria-label", "Lainnya: Kasus")
     page.locator("footer").click()  # a click elsewhere closes it
     expect(page.locator(OPEN)).to_have_count(0)
 
-    # By keyboard: Enter opens, Tab reaches the entries, Escape closes and
-    # gives the focus back to the group's button.
-    nav.locator("summary", has_text="Akreditasi").focus()
-    page.keyboard.press("Enter")
-    expect(page.locator(OPEN)).to_have_text(["Akreditasi"])
+    # By keyboard: Tab reaches the lead link, then its button; Enter opens,
+    # Tab reaches the entries, Escape closes and gives the focus back to the button.
+    nav.get_by_role("link", name="Akreditasi", exact=True).focus()
     page.keyboard.press("Tab")
-    expect(nav.get_by_role("link", name="Akreditasi")).to_be_focused()
+    expect(toggle("Akreditasi")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(OPEN)).to_have_attribute("aria-label", "Lainnya: Akreditasi")
+    page.keyboard.press("Tab")
+    expect(nav.get_by_role("link", name="Rencana perbaikan")).to_be_focused()
     page.keyboard.press("Escape")
     expect(page.locator(OPEN)).to_have_count(0)
-    expect(nav.locator("summary", has_text="Akreditasi")).to_be_focused()
+    expect(toggle("Akreditasi")).to_be_focused()
 
     # Two clicks to a page in a group; there, the page and its group are marked.
-    open_menu(page, "Temuan", group="Pengawasan")
+    open_menu(page, "Temuan", group="Tugas")
     expect(page.get_by_role("heading", level=1)).to_have_text("Temuan")
-    expect(nav.locator("summary[aria-current=true]")).to_have_text("Pengawasan")
+    expect(nav.locator("summary[aria-current=true]")).to_have_attribute("aria-label", "Lainnya: Tugas")
     expect(nav.locator("a[aria-current]")).to_have_count(1)
     expect(nav.locator("a[aria-current=page]")).to_have_text("Temuan")
     page.screenshot(path=str(screenshot_dir / "menu-staff-1440-findings.png"))
     open_menu(page, "Peringatan")  # one click outside the groups
     expect(page).to_have_url(re.compile(r"/alerts$"))
     expect(nav.locator("summary[aria-current]")).to_have_count(0)
+
+    # The main jobs are one click from the home page: the LKS list, the tasks.
+    for lead, path in (("LKS", "/lks"), ("Tugas", "/tasks")):
+        page.goto(page.url.split("/alerts")[0] + "/")
+        with page.expect_navigation():
+            nav.get_by_role("link", name=lead, exact=True).click()  # the one click
+        expect(page).to_have_url(re.compile(path + "$"))
+        expect(nav.locator("a[aria-current=page]")).to_have_text(lead)
+        expect(nav.locator("summary[aria-current=true]")).to_have_attribute("aria-label", f"Lainnya: {lead}")
+    page.screenshot(path="/tmp/menu-shots/lead-staff-1440x900.png")
 
 
 @pytest.mark.parametrize("role, viewport, entries", [

@@ -14,14 +14,19 @@ from tests.conftest import form
 
 class _Menu(HTMLParser):
     """The entries of ``<nav class="mainnav">``: ``{"label", "href", "current"}``
-    for a link, ``{"group", "current", "links"}`` for a group."""
+    for a link, ``{"group", "lead", "toggle", "current", "links"}`` for a group:
+    ``lead`` is the link shown beside its button (None without one), ``group``
+    the name it shows (the lead's label, or the button's), ``toggle`` the
+    button's accessible name, ``links`` the entries its list opens."""
 
     def __init__(self) -> None:
         super().__init__()
         self.entries: list[dict] = []
         self._in_nav = False
         self._group: dict | None = None
+        self._in_list = False  # inside the group's <details>
         self._text: dict | None = None  # the entry whose label is being read
+        self._key = "label"
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -29,29 +34,40 @@ class _Menu(HTMLParser):
             self._in_nav = True
         elif not self._in_nav:
             return
-        elif tag == "details":
-            self._group = {"group": "", "current": None, "links": [], "name": attrs.get("name")}
+        elif tag == "li" and "nav-group" in (attrs.get("class") or ""):
+            self._group = {"group": "", "lead": None, "toggle": None, "current": None, "links": [], "name": None}
             self.entries.append(self._group)
+        elif tag == "details":
+            self._in_list = True
+            self._group["name"] = attrs.get("name")
         elif tag == "summary":
             self._group["current"] = attrs.get("aria-current")
-            self._text = self._group
-            self._text["group"] = ""
+            self._group["toggle"] = attrs.get("aria-label")
+            self._text, self._key = self._group, "group"
         elif tag == "a":
-            self._text = {"label": "", "href": attrs["href"], "current": attrs.get("aria-current")}
-            (self._group["links"] if self._group else self.entries).append(self._text)
+            link = {"label": "", "href": attrs["href"], "current": attrs.get("aria-current")}
+            if self._group is None:
+                self.entries.append(link)
+            elif self._in_list:
+                self._group["links"].append(link)
+            else:
+                self._group["lead"] = link
+            self._text, self._key = link, "label"
 
     def handle_endtag(self, tag):
         if tag == "nav":
             self._in_nav = False
         elif tag in ("a", "summary"):
             self._text = None
-        elif tag == "details":
+        elif tag == "details" and self._group is not None:
+            self._in_list = False
+            if self._group["lead"]:
+                self._group["group"] = self._group["lead"]["label"]
             self._group = None
 
     def handle_data(self, data):
         if self._text is not None:
-            key = "group" if "group" in self._text else "label"
-            self._text[key] = (self._text[key] + data).strip()
+            self._text[self._key] = (self._text[self._key] + data).strip()
 
 
 def menu(client, path: str = "/") -> list[dict]:
@@ -67,23 +83,33 @@ def labels(entries: list[dict]) -> list[str]:
 
 
 def links(entries: list[dict]) -> list[dict]:
-    return [link for e in entries for link in (e["links"] if "group" in e else [e])]
+    """Every link of the menu, a group's lead first."""
+    return [link for e in entries for link in (([e["lead"]] if e["lead"] else []) + e["links"] if "group" in e else [e])]
 
 
 def test_staff_see_a_short_row_of_groups(client, as_role):
     as_role("staff")
     entries = menu(client)
+    # A group's main job is its lead: a link of its own, one click away,
+    # followed by a small button that opens the group's other entries.
     assert labels(entries) == [
-        "Beranda", "LKS ▾", "Pengawasan ▾", "Peringatan", "Kasus ▾", "Akreditasi ▾", "Laporan bulanan",
+        "Beranda", "LKS ▾", "Tugas ▾", "Peringatan", "Kasus ▾", "Akreditasi ▾", "Laporan bulanan",
     ]
-    groups = {e["group"]: [(link["label"], link["href"]) for link in e["links"]] for e in entries if "group" in e}
+    groups = {e["group"]: ((e["lead"]["label"], e["lead"]["href"]), [(link["label"], link["href"]) for link in e["links"]])
+              for e in entries if "group" in e}
     assert groups == {
-        "LKS": [("LKS", "/lks"), ("Peta", "/map"), ("Laporan LKS tidak terdaftar", "/sightings")],
-        "Pengawasan": [("Tugas", "/tasks"), ("Kunjungan", "/visits"), ("Temuan", "/findings"), ("Tim", "/teams")],
-        "Kasus": [("Kasus", "/incidents"), ("Laporan masyarakat", "/public-reports")],
-        "Akreditasi": [("Akreditasi", "/accreditation"), ("Rencana perbaikan", "/accreditation/improvement"),
-                       ("Pembinaan", "/accreditation/training")],
+        "LKS": (("LKS", "/lks"), [("Peta", "/map"), ("Laporan LKS tidak terdaftar", "/sightings")]),
+        "Tugas": (("Tugas", "/tasks"), [("Kunjungan", "/visits"), ("Temuan", "/findings"), ("Tim", "/teams")]),
+        "Kasus": (("Kasus", "/incidents"), [("Laporan masyarakat", "/public-reports")]),
+        "Akreditasi": (("Akreditasi", "/accreditation"), [("Rencana perbaikan", "/accreditation/improvement"),
+                                                          ("Pembinaan", "/accreditation/training")]),
     }
+    # The button says what it opens (it shows only an arrow).
+    assert [e["toggle"] for e in entries if "group" in e] == [
+        "Lainnya: LKS", "Lainnya: Tugas", "Lainnya: Kasus", "Lainnya: Akreditasi",
+    ]
+    assert form(client, "/lang", {"locale": "en", "next": "/"}).status_code in (302, 303)
+    assert [e["toggle"] for e in menu(client) if "group" in e][:2] == ["More: LKS", "More: Tasks"]
     # One group open at a time, even without the script (the shared name).
     assert {e["name"] for e in entries if "group" in e} == {"mainnav-group"}
     assert "/static/nav." in client.get("/").text  # Escape and a click elsewhere close a group
@@ -94,6 +120,7 @@ def test_admins_get_their_pages_in_one_more_group(client, as_role):
     entries = menu(client, "/admin/users")
     assert labels(entries)[-1] == "Administrasi ▾" and len(entries) == 8
     admin = entries[-1]
+    assert admin["lead"] is None and admin["toggle"] is None  # no lead: the button shows the group's name
     assert [link["label"] for link in admin["links"]] == ["Pengguna", "Log audit", "Daftar periksa", "Pengaturan akreditasi"]
     assert admin["current"] == "true"
     assert [(link["label"], link["current"]) for link in links(entries) if link["current"]] == [("Pengguna", "page")]
@@ -125,7 +152,9 @@ def test_the_page_and_its_group_are_marked_current(client, as_role, make_lks):
         return ([e["group"] for e in entries if "group" in e and e["current"]],
                 [(link["label"], link["current"]) for link in links(entries) if link["current"]])
 
-    assert current("/findings") == (["Pengawasan"], [("Temuan", "page")])
+    assert current("/findings") == (["Tugas"], [("Temuan", "page")])
+    # The lead is an ordinary link: it is the page; its group says so too.
+    assert current("/tasks") == (["Tugas"], [("Tugas", "page")])
     # Under an entry: "true", not "page". And the longest address wins: the
     # improvement plans are not also "Akreditasi" (/accreditation).
     assert current(f"/lks/{lks['id']}") == (["LKS"], [("LKS", "true")])
