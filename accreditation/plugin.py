@@ -22,6 +22,7 @@ from accreditation.training.demo import load_training_demo
 from accreditation.training.labels import TEMPLATE_GLOBALS as TRAINING_GLOBALS
 from registry.access import STAFF_ROLES
 from registry.hooks import ACCREDITATION_REPORTED, LKS_DETAIL_PANELS
+from sigap import menu
 from sigap.i18n import N_
 from sigap.tables import Role
 from sigap.wiring import AFTER_MIGRATE, HOME_PANELS, DomainPlugin, Wiring
@@ -48,11 +49,11 @@ class AccreditationPlugin(DomainPlugin):
     name = "accreditation"
 
     def wire(self, wiring: Wiring) -> None:
-        wiring.add_menu(N_("Accreditation"), "/accreditation", STAFF_ROLES, order=45)
-        wiring.add_menu(N_("Self-assessment"), "/accreditation/self-assessment", {Role.manager}, order=45)
-        wiring.add_menu(N_("Improvement plans"), "/accreditation/improvement", STAFF_ROLES | {Role.manager}, order=52)
-        wiring.add_menu(N_("Training"), "/accreditation/training", STAFF_ROLES, order=54)
-        wiring.add_menu(N_("Accreditation settings"), "/admin/accreditation", {Role.admin}, order=895)
+        wiring.add_menu(N_("Accreditation"), "/accreditation", STAFF_ROLES, order=45, group=menu.ACCREDITATION)
+        wiring.add_menu(N_("Self-assessment"), "/accreditation/self-assessment", {Role.manager}, order=45, group=menu.ACCREDITATION)
+        wiring.add_menu(N_("Improvement plans"), "/accreditation/improvement", STAFF_ROLES | {Role.manager}, order=52, group=menu.ACCREDITATION)
+        wiring.add_menu(N_("Training"), "/accreditation/training", STAFF_ROLES, order=54, group=menu.ACCREDITATION)
+        wiring.add_menu(N_("Accreditation settings"), "/admin/accreditation", {Role.admin}, order=925, group=menu.ADMINISTRATION)
         wiring.add_template_globals(**TEMPLATE_GLOBALS, **IMPROVEMENT_GLOBALS, **TRAINING_GLOBALS)
         wiring.contribute(AFTER_MIGRATE, load_shipped_instruments)
         wiring.contribute(LKS_DETAIL_PANELS, accreditation_panel)

@@ -33,6 +33,7 @@ from registry.hooks import (
     REGISTRATION_APPROVAL_CHECKS,
     UNREGISTERED_REPORTED,
 )
+from sigap import menu
 from sigap.i18n import N_, labeller
 from sigap.retention import RETENTION
 from sigap.tables import Role
@@ -71,10 +72,10 @@ class InspectionsPlugin(DomainPlugin):
     name = "inspections"
 
     def wire(self, wiring: Wiring) -> None:
-        wiring.add_menu(N_("Tasks"), "/tasks", STAFF_ROLES | FIELD_ROLES, order=20)
+        wiring.add_menu(N_("Tasks"), "/tasks", STAFF_ROLES | FIELD_ROLES, order=20, group=menu.MONITORING)
         wiring.add_menu(N_("Alerts"), "/alerts", STAFF_ROLES | FIELD_ROLES | {Role.manager}, order=30)
-        wiring.add_menu(N_("Incidents"), "/incidents", STAFF_ROLES, order=35)
-        wiring.add_menu(N_("Teams"), "/teams", STAFF_ROLES, order=40)
+        wiring.add_menu(N_("Incidents"), "/incidents", STAFF_ROLES, order=35, group=menu.INCIDENTS)
+        wiring.add_menu(N_("Teams"), "/teams", STAFF_ROLES, order=40, group=menu.MONITORING)
         wiring.add_template_globals(**TEMPLATE_GLOBALS, **VISITS_GLOBALS, **FINDINGS_GLOBALS)
         wiring.contribute(AFTER_MIGRATE, load_shipped_checklists)
         # Other domains' risk factors and alert sources, read when the job runs.
@@ -82,9 +83,9 @@ class InspectionsPlugin(DomainPlugin):
         wiring.add_job("alerts", partial(alert_jobs.raise_alerts, sources=lazy_alert_sources(wiring)), minute=0)
         wiring.add_job("notify", alert_jobs.notify, minute="*")
         wiring.add_demo("inspections", _demo, order=30)
-        wiring.add_menu(N_("Visits"), "/visits", STAFF_ROLES, order=25)
-        wiring.add_menu(N_("Findings"), "/findings", STAFF_ROLES | {Role.manager}, order=32)
-        wiring.add_menu(N_("Checklists"), "/admin/checklists", {Role.admin}, order=890)
+        wiring.add_menu(N_("Visits"), "/visits", STAFF_ROLES, order=25, group=menu.MONITORING)
+        wiring.add_menu(N_("Findings"), "/findings", STAFF_ROLES | {Role.manager}, order=32, group=menu.MONITORING)
+        wiring.add_menu(N_("Checklists"), "/admin/checklists", {Role.admin}, order=920, group=menu.ADMINISTRATION)
         wiring.contribute(LKS_DETAIL_PANELS, risk_panel(lazy_risk(wiring)))
         wiring.contribute(LKS_DETAIL_PANELS, findings.findings_panel)
         wiring.contribute(REGISTRATION_APPROVAL_CHECKS, gate.verification_visit_problems)
@@ -97,7 +98,7 @@ class InspectionsPlugin(DomainPlugin):
         wiring.contribute(ACTION_LABELS, audit_names.ACTION_LABELS)
         wiring.contribute(HOME_PANELS, field_home)  # inspectors' and partners' home: their tasks
         wiring.contribute(HOME_PANELS, manager_findings)  # an LKS manager's home: findings to answer
-        wiring.add_menu(N_("Public reports"), "/public-reports", STAFF_ROLES, order=36)
+        wiring.add_menu(N_("Public reports"), "/public-reports", STAFF_ROLES, order=36, group=menu.INCIDENTS)
         wiring.contribute(ENTITY_NAMES, public_report_names.NAMER)
         wiring.contribute(ACTION_LABELS, public_report_names.ACTION_LABELS)
         wiring.contribute(RETENTION, public_report_jobs.purge_contacts)

@@ -10,6 +10,7 @@ from overview.monthly import audit_names as monthly_audit
 from overview.monthly import jobs as monthly_jobs
 from overview.monthly.document import month_title
 from registry.access import STAFF_ROLES
+from sigap import menu
 from sigap.i18n import N_
 from sigap.wiring import ACTION_LABELS, ENTITY_NAMES, HOME_PANELS, DomainPlugin, Wiring
 
@@ -25,7 +26,7 @@ class OverviewPlugin(DomainPlugin):
         wiring.add_job("monthly-report", monthly_jobs.monthly_report, day=1, hour=1, minute=30)
         wiring.contribute(ENTITY_NAMES, monthly_audit.NAMER)
         wiring.contribute(ACTION_LABELS, monthly_audit.ACTION_LABELS)
-        wiring.add_menu(N_("Map"), "/map", STAFF_ROLES, order=12)
+        wiring.add_menu(N_("Map"), "/map", STAFF_ROLES, order=12, group=menu.LKS)
 
     def route_handlers(self) -> list[Any]:
         from overview.dashboard.controllers import route_handlers as dashboard

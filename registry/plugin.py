@@ -13,6 +13,7 @@ from registry.public import jobs as public_jobs
 from registry.regions import ensure_shipped_regions
 from registry.sightings import services as sightings
 from registry.transfer import staging
+from sigap import menu
 from sigap.i18n import N_, labeller
 from sigap.retention import RETENTION
 from sigap.tables import Role
@@ -36,9 +37,9 @@ class RegistryPlugin(DomainPlugin):
         from registry.badges import TEMPLATE_GLOBALS as BADGES
         from registry.labels import TEMPLATE_GLOBALS
 
-        wiring.add_menu(N_("LKS"), "/lks", {Role.admin, Role.staff}, order=10)
+        wiring.add_menu(N_("LKS"), "/lks", {Role.admin, Role.staff}, order=10, group=menu.LKS)
         wiring.add_menu(N_("My LKS"), "/lks", {Role.manager}, order=10)
-        wiring.add_menu(N_("Unregistered LKS reports"), "/sightings", {Role.admin, Role.staff, Role.partner}, order=15)
+        wiring.add_menu(N_("Unregistered LKS reports"), "/sightings", {Role.admin, Role.staff, Role.partner}, order=15, group=menu.LKS)
         wiring.add_template_globals(sighting_outcome_label=labeller(sightings.OUTCOME_LABELS))
         wiring.add_template_globals(**TEMPLATE_GLOBALS, **BADGES)
         wiring.add_template_filters(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sigap import audit_chain, backup, retention
+from sigap import audit_chain, backup, menu, retention
 from sigap.accounts import role_label
 from sigap.i18n import N_
 from sigap.tables import Role
@@ -23,9 +23,9 @@ class ShellPlugin(DomainPlugin):
 
     def wire(self, wiring: Wiring) -> None:
         wiring.add_menu(N_("Home"), "/", frozenset(Role), order=0)
-        wiring.add_menu(N_("Users"), "/admin/users", {Role.admin}, order=900)
-        wiring.add_menu(N_("Audit log"), "/admin/audit", {Role.admin}, order=910)
-        wiring.add_template_globals(role_label=role_label, nav_for=wiring.nav_for)
+        wiring.add_menu(N_("Users"), "/admin/users", {Role.admin}, order=900, group=menu.ADMINISTRATION)
+        wiring.add_menu(N_("Audit log"), "/admin/audit", {Role.admin}, order=910, group=menu.ADMINISTRATION)
+        wiring.add_template_globals(role_label=role_label, nav_for=wiring.nav_for, menu_for=wiring.menu_for)
         wiring.add_demo("accounts", _demo_accounts, order=20)
         wiring.add_job("backup", backup.nightly, hour=2, minute=30, run_at_start=False)
         wiring.add_job("audit-seal", audit_chain.seal, minute="*")

@@ -10,7 +10,8 @@ exactly the jobs and demo loaders the app sees.
 What a plugin contributes is written into one ``Wiring`` object per app (or
 CLI run), never into another module's globals:
 
-- menu entries (``add_menu``), template globals (``add_template_globals``)
+- menu entries (``add_menu``, in a group of ``sigap.menu`` or not),
+  template globals (``add_template_globals``)
   and filters (``add_template_filters``: called directly, cheaper than a
   global in a long loop);
 - scheduled jobs (``add_job``), demo loaders (``add_demo``), CLI commands
@@ -31,18 +32,11 @@ from litestar.config.app import AppConfig
 from markupsafe import Markup
 from litestar.plugins import InitPluginProtocol
 
+from sigap.menu import MenuGroup, MenuLink, NavGroup, NavItem, build
 from sigap.tables import Role
 
 JobFn = Callable[..., Awaitable[object]]
 DemoLoader = Callable[..., Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class NavItem:
-    label: str  # an English message id, translated when shown
-    href: str
-    roles: frozenset[Role]
-    order: int = 100
 
 
 @dataclass(frozen=True)
@@ -112,8 +106,10 @@ class Wiring:
 
     # --- contributions --------------------------------------------------------
 
-    def add_menu(self, label: str, href: str, roles: Iterable[Role], order: int = 100) -> None:
-        item = NavItem(label, href, frozenset(roles), order)
+    def add_menu(
+        self, label: str, href: str, roles: Iterable[Role], order: int = 100, group: NavGroup | None = None
+    ) -> None:
+        item = NavItem(label, href, frozenset(roles), order, group)
         if item not in self.menu:
             self.menu.append(item)
             self.menu.sort(key=lambda i: i.order)
@@ -122,6 +118,10 @@ class Wiring:
         if user is None:
             return []
         return [item for item in self.menu if user.role in item.roles]
+
+    def menu_for(self, user: Any, path: str) -> list[MenuLink | MenuGroup]:
+        """The main menu ``user`` sees on ``path``: grouped when they have many entries (``sigap.menu``)."""
+        return build(self.nav_for(user), path)
 
     def add_template_globals(self, **values: Any) -> None:
         clash = set(values) & set(self.template_globals)

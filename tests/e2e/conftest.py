@@ -148,7 +148,31 @@ def html_lang(page) -> str:
 
 
 def main_menu(page) -> list[str]:
-    return [t.strip() for t in page.locator("nav.mainnav a").all_inner_texts()]
+    """Every entry of the main menu, those inside a closed group too."""
+    return page.locator("nav.mainnav a").evaluate_all("links => links.map(a => a.textContent.trim())")
+
+
+def menu_groups(page) -> list[str]:
+    """The groups of the main menu (staff and admins) as they read: a group with
+    a lead by its lead link ("Tugas"), one without by its button."""
+    return page.locator("nav.mainnav .nav-group").evaluate_all(
+        "groups => groups.map(g => (g.querySelector(':scope > .nav-lead') || g.querySelector('summary')).textContent.trim())"
+    )
+
+
+def open_menu(page, entry: str, group: str | None = None) -> None:
+    """Follow the main menu's ``entry``, first opening its ``group`` as a person
+    would (a role with few entries has no groups: pass none). A group's lead
+    is a link of its own, one click: ``group`` is then not opened."""
+    nav = page.locator("nav.mainnav")
+    lead = nav.locator(".nav-lead", has_text=entry)
+    if group is not None and not any(t.strip() == entry for t in lead.all_inner_texts()):
+        toggle = nav.locator("summary", has_text=group)
+        if not toggle.count():  # a group with a lead: its button is named after the lead
+            toggle = nav.locator(f'summary[aria-label$=": {group}"]')
+        toggle.click()
+    with page.expect_navigation():
+        nav.get_by_role("link", name=entry, exact=True).click()
 
 
 # --- a network that really goes away ----------------------------------------------

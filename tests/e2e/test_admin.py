@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import html_lang, main_menu, sign_in
+from tests.e2e.conftest import html_lang, main_menu, menu_groups, open_menu, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,16 +20,21 @@ def test_menu_follows_the_role_and_staff_get_a_friendly_403(page, new_page, serv
     sign_in(page, "ani")
     menu = main_menu(page)
     assert "Pengguna" in menu and "Log audit" in menu, menu
-    page.get_by_role("navigation", name="Menu utama").get_by_role("link", name="Pengguna").click()
+    assert menu_groups(page)[-1] == "Administrasi"
+    nav = page.get_by_role("navigation", name="Menu utama")
+    expect(nav.get_by_role("link", name="Pengguna")).to_be_hidden()  # in its closed group
+    open_menu(page, "Pengguna", group="Administrasi")
     expect(page).to_have_url(server.url + "/admin/users")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pengguna")
     expect(page.locator("nav.mainnav a[aria-current=page]")).to_have_text("Pengguna")
+    expect(page.locator("nav.mainnav summary[aria-current]")).to_have_text("Administrasi")
 
     staff = new_page()
     sign_in(staff, "rudi")
     expect(staff.get_by_role("heading", level=1)).to_have_text("Selamat datang, Rudi Staf")
     menu = main_menu(staff)
     assert "Beranda" in menu and "LKS" in menu and "Pengguna" not in menu and "Log audit" not in menu, menu
+    assert "Administrasi" not in menu_groups(staff)
     expect(staff.locator("main")).not_to_contain_text("Pengguna")
     expect(staff.locator("main")).not_to_contain_text("Log audit")
 
