@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
+from sigap.engine_guards import GuardedSQLiteTransaction, SigapPostgresEngine
 from sigap.sqlite_inline import InlineReader
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -31,33 +32,11 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
-class GuardedSQLiteTransaction(SQLiteTransaction):
-    """Piccolo's SQLite transaction, closing its connection if BEGIN fails.
-
-    Piccolo opens the connection and then runs ``BEGIN``; when ``BEGIN
-    IMMEDIATE`` times out it leaves the aiosqlite connection open, and that
-    connection's thread keeps the process from exiting.
-    """
-
-    __slots__ = ()
-
-    async def __aenter__(self) -> SQLiteTransaction:
-        if self._parent is not None:
-            return self._parent
-        self.connection = await self.get_connection()
-        try:
-            await self.begin()
-        except BaseException:
-            await self.connection.close()
-            raise
-        self.context = self.engine.current_transaction.set(self)
-        return self
-
-
 class SigapSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine with two changes:
 
-    * transactions close their connection when BEGIN fails (see above);
+    * transactions close their connection however they end, a failed BEGIN
+      or a cancelled COMMIT included (``sigap.engine_guards``);
     * between ``start_connection_pool`` and ``close_connection_pool`` (the
       app's lifespan) statements outside a transaction run on a small pool of
       kept connections instead of opening a new one (and a new thread) per
@@ -234,7 +213,7 @@ def make_engine(url: str) -> Engine:
             pass
         return SigapSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
     if scheme in {"postgresql", "postgres"}:
-        return PostgresEngine(config={"dsn": url})
+        return SigapPostgresEngine(config={"dsn": url})
     raise ValueError(f"unsupported SIGAP_DATABASE_URL scheme: {scheme!r}")
 
 

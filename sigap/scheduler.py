@@ -27,8 +27,12 @@ async def run_job(job: Job, *, now: datetime | None = None) -> object:
     return result
 
 
-def start_scheduler(jobs: Mapping[str, Job]):
-    """Start the jobs in the running event loop; returns the scheduler."""
+def start_scheduler(jobs: Mapping[str, Job], running: dict | None = None):
+    """Start the jobs in the running event loop; returns the scheduler.
+    ``running`` (if given) holds each run in progress, its task -> the job's
+    name, so that whoever stops the scheduler can wait for them."""
+    import asyncio
+
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from apscheduler.triggers.cron import CronTrigger
 
@@ -36,10 +40,16 @@ def start_scheduler(jobs: Mapping[str, Job]):
     for job in jobs.values():
 
         async def _run(job: Job = job) -> None:
+            task = asyncio.current_task()
+            if running is not None:
+                running[task] = job.name
             try:
                 await run_job(job)
             except Exception:  # a failed run is logged; the next one tries again
                 log.exception("job failed", extra={"job": job.name})
+            finally:
+                if running is not None:
+                    running.pop(task, None)
 
         scheduler.add_job(
             _run,
@@ -53,6 +63,26 @@ def start_scheduler(jobs: Mapping[str, Job]):
             scheduler.add_job(_run, id=f"{job.name}:startup", max_instances=1)
     scheduler.start()
     return scheduler
+
+
+async def finish_runs(running: dict, grace_s: float, cancel_wait_s: float) -> list[str]:
+    """Let the runs in progress finish for up to ``grace_s`` seconds, then
+    cancel the rest and wait up to ``cancel_wait_s`` for them to unwind
+    (roll back, give their connection back). Returns the names of the jobs
+    still running after that (none, unless one ignores cancellation)."""
+    import asyncio
+
+    pending = set(running)
+    if pending:
+        _done, pending = await asyncio.wait(pending, timeout=grace_s)
+    if pending:
+        log.warning("scheduler: cancelling jobs still running at shutdown", extra={"jobs": sorted(running.get(t, "?") for t in pending)})
+        for task in pending:
+            task.cancel()
+        _done, pending = await asyncio.wait(pending, timeout=cancel_wait_s)
+    if pending:
+        log.error("scheduler: jobs did not stop after cancellation", extra={"jobs": sorted(running.get(t, "?") for t in pending)})
+    return sorted(running.get(t, "?") for t in pending)
 
 
 ADVISORY_LOCK_KEY = 7_136_711  # "SIGAP scheduler": any fixed number shared by all instances
@@ -95,12 +125,28 @@ class JobRunner:
     for the life of the process), with SQLite an exclusive file lock on
     ``lock_path`` (next to the database, so only processes on this machine
     compete, which is all SQLite allows). The others are on standby, retry
-    every ``retry_s`` seconds and take over when the leader goes away."""
+    every ``retry_s`` seconds and take over when the leader goes away.
 
-    def __init__(self, database_url: str, jobs: Mapping[str, Job], retry_s: float = 30.0, lock_path: Path | None = None) -> None:
+    :meth:`stop` lets a run in progress finish for ``stop_grace_s`` seconds,
+    then cancels it (jobs are idempotent: the next run redoes what a
+    cancelled one rolled back) and waits up to ``cancel_wait_s`` for it to
+    unwind, so that the database closes after the last job is done with it."""
+
+    def __init__(
+        self,
+        database_url: str,
+        jobs: Mapping[str, Job],
+        retry_s: float = 30.0,
+        lock_path: Path | None = None,
+        stop_grace_s: float = 5.0,
+        cancel_wait_s: float = 3.0,
+    ) -> None:
         self.database_url = database_url
         self.jobs = jobs
         self.retry_s = retry_s
+        self.stop_grace_s = stop_grace_s
+        self.cancel_wait_s = cancel_wait_s
+        self.running: dict = {}  # task of a run in progress -> the job's name
         self.role = "off"
         self.scheduler = None
         self._lock_connection = None
@@ -136,7 +182,12 @@ class JobRunner:
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("scheduler: cannot reach the database for the leader lock", extra={"error": type(exc).__name__})
             return False
-        if await connection.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY_LOCK_KEY):
+        try:
+            locked = await connection.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY_LOCK_KEY)
+        except BaseException:  # cancelled (stop) or failed: the session and any lock it took go
+            connection.terminate()
+            raise
+        if locked:
             self._lock_connection = connection
             return True
         await connection.close()
@@ -153,16 +204,31 @@ class JobRunner:
                 return
 
     def _start_jobs(self) -> None:
-        self.scheduler = start_scheduler(self.jobs)
+        self.scheduler = start_scheduler(self.jobs, self.running)
         self.role = "leader"
 
     async def stop(self) -> None:
+        """Stop in the order that leaves nothing behind: no new run starts,
+        the runs in progress finish (or are cancelled, see the class), then
+        the leader lock goes. The caller closes the database after this."""
+        import asyncio
+
         if self._waiter is not None:
             self._waiter.cancel()
-        if self.scheduler is not None:
+            await asyncio.gather(self._waiter, return_exceptions=True)
+            self._waiter = None
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.pause()  # from here on no run starts
+            await finish_runs(self.running, self.stop_grace_s, self.cancel_wait_s)
+            # APScheduler defers its own shutdown to the loop's next turn: give it that turn.
             self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)
         if self._lock_connection is not None:
-            await self._lock_connection.close()
+            try:
+                await asyncio.wait_for(self._lock_connection.close(), timeout=5)
+            except Exception:
+                self._lock_connection.terminate()  # the session ends: the server drops the lock
+            self._lock_connection = None
         if self._file_lock is not None:
             self._file_lock.release()
         self.role = "off"

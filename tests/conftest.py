@@ -200,9 +200,39 @@ def call(client) -> Callable:
     database pool lives): ``call(service_fn, *args, **kwargs)``."""
 
     def _call(fn, *args, **kwargs):
-        return client.blocking_portal.call(functools.partial(fn, *args, **kwargs))
+        return call_in_portal(client.blocking_portal, fn, *args, **kwargs)
 
     return _call
+
+
+CALL_TIMEOUT_S = 120.0
+
+
+def call_in_portal(portal, fn, *args, **kwargs):
+    """``portal.call(fn, ...)`` that gives up after CALL_TIMEOUT_S seconds
+    with a clear failure, instead of waiting for ever on a stuck event loop."""
+    import concurrent.futures
+
+    future = portal.start_task_soon(functools.partial(fn, *args, **kwargs))
+    try:
+        return future.result(timeout=CALL_TIMEOUT_S)
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        pytest.fail(f"{getattr(fn, '__qualname__', fn)!s} did not return within {CALL_TIMEOUT_S:.0f} s: "
+                    "the app's event loop is stuck", pytrace=False)
+
+
+def wait_until(read: Callable[[], object], done: Callable[[object], bool], *, what: str, timeout: float = 15.0) -> object:
+    """Poll ``read()`` every 0.1 s until ``done(value)``; after ``timeout``
+    seconds fail, saying what was awaited and the last value read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if done(value):
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"{what}: still not so after {timeout:.0f} s (last value: {value!r})", pytrace=False)
+        time.sleep(0.1)
 
 
 # --- accounts ------------------------------------------------------------------
@@ -290,7 +320,7 @@ def app_client(app) -> Iterator[tuple]:
     with TestClient(app, base_url="http://127.0.0.1:8000") as test_client:
 
         def _call(fn, *args, **kwargs):
-            return test_client.blocking_portal.call(functools.partial(fn, *args, **kwargs))
+            return call_in_portal(test_client.blocking_portal, fn, *args, **kwargs)
 
         yield test_client, _call
 

@@ -222,8 +222,9 @@ async def _acks(user_id: int, *, open_only: bool) -> dict[int, datetime]:
 
 
 def _inbox_query():
-    # The task's lead joins in too (the rows have carried it; visible_alert_filter no longer needs the join).
-    return Alert.select(*Alert.all_columns(), Alert.lks.name.as_alias("lks_name"), Alert.task.lead.as_alias("task_lead"))
+    # The LKS's name is the only join: who may see an alert is a sub-select
+    # (visible_alert_filter) and neither the page nor the API shows the task's lead.
+    return Alert.select(*Alert.all_columns(), Alert.lks.name.as_alias("lks_name"))
 
 
 async def inbox(

@@ -3,7 +3,6 @@ missed while the app was down caught up at start."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -11,6 +10,7 @@ import pytest
 
 from registry.tables import Lks
 from sigap.settings import Settings
+from tests.conftest import wait_until
 
 
 @pytest.fixture
@@ -51,11 +51,5 @@ def test_scheduler_catches_up_a_missed_expiry_at_start(lapsed, app, client, call
     plan_trigger = str(runner.scheduler.get_job("plan").trigger)
     assert "hour='1'" in plan_trigger and "minute='0'" in plan_trigger
     # Nobody runs the job by hand: the start-up catch-up does it.
-    deadline = time.monotonic() + 15
-    status = None
-    while time.monotonic() < deadline:
-        status = call(Lks.select(Lks.registration_status).where(Lks.id == lapsed["id"]).first().run)["registration_status"]
-        if status == "expired":
-            break
-        time.sleep(0.1)
-    assert status == "expired"
+    wait_until(lambda: call(Lks.select(Lks.registration_status).where(Lks.id == lapsed["id"]).first().run)["registration_status"],
+               lambda status: status == "expired", what="the lapsed registration is expired by the start-up run")
