@@ -160,6 +160,16 @@ def test_upload_progress_bar_shows_while_sending(new_page, make_user, call, tmp_
     assert "state-pending" in page.locator("#item-npwp").get_attribute("class")
 
 
+# The contrast ratio (WCAG) of an element's text on its own background.
+CONTRAST = """el => {
+  const lum = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const s = getComputedStyle(el), a = lum(s.color), b = lum(s.backgroundColor);
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
 def test_staff_lks_page_with_the_step_indicator(new_page, make_user, make_lks, call, app, screenshot_dir):
     make_user("rina", "staff", full_name="Rina Marlina")
     lks = make_lks("Panti Asuhan Kasih Bunda", yayasan_name="Yayasan Kasih Bunda")
@@ -176,6 +186,9 @@ def test_staff_lks_page_with_the_step_indicator(new_page, make_user, make_lks, c
     page.goto(f"/lks/{lks['id']}")
     current = page.locator(".steps [aria-current=step]")
     assert "Pemeriksaan dokumen" in current.inner_text()
+    # Readable (white on the brand colour, not on light grey) and numbered once.
+    assert current.evaluate(CONTRAST) >= 4.5
+    assert current.evaluate("el => getComputedStyle(el, '::before').content") in ("none", "normal")
     assert "Petugas Dinas Sosial memeriksa:" in page.locator(".guide").inner_text()
     assert page.locator("button[value=start_field_verification]").count() == 0
     assert page.evaluate(WIDTH)["scroll"] <= DESKTOP["width"]
