@@ -201,10 +201,21 @@ def test_staff_lks_page_with_the_step_indicator(new_page, make_user, make_lks, c
     page.locator(".review-all button[type=submit]").click()
     error = page.locator(".review-all .error-text")
     assert error.count() == 1 and error.first.is_visible()
+    # The page lands at the review, not at its top ~3,000 px above the error.
+    assert page.url.endswith("#review")
+    assert page.locator("#review").evaluate("el => el.getBoundingClientRect().top") < DESKTOP["height"] / 3
+    assert error.first.evaluate("el => el.getBoundingClientRect().bottom") < DESKTOP["height"]
     page.locator(".review-all tbody tr").nth(2).locator("input[placeholder]").fill("Tidak terbaca, mohon unggah ulang.")
     page.locator(".review-all button[type=submit]").click()
     page.wait_for_url(f"**/lks/{lks['id']}?reviewed=2-1#documents")
     shot(page, screenshot_dir, "lks-staff-reviewed-1440.png")
+    # An upload without a type fails at the documents, with its error by the select.
+    page.locator(".more-upload summary").click()
+    page.locator("#f-file").set_input_files(files=[{"name": "foto.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 x"}])
+    page.locator(".upload-form button[type=submit]").click()
+    page.wait_for_url("**/documents#documents")
+    assert page.locator("#documents").evaluate("el => el.getBoundingClientRect().top") < DESKTOP["height"] / 3
+    assert page.locator("#e-doc_type").is_visible()
 
 
 def test_a_whole_registration_counted_in_clicks_and_page_loads(new_page, make_user, call, tmp_path):
