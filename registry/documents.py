@@ -71,10 +71,19 @@ ACCEPTED = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX"),
 }
 CHUNK = 1024 * 1024
+# Types kept side by side: a new upload adds one; any other type replaces the current one.
+ACCUMULATING_TYPES = frozenset({"photo", "other", "activity_report", "finding_evidence", "accreditation_evidence"})
 
 
 def type_label(doc_type: str) -> str:
     return _(DOCUMENT_TYPES.get(doc_type, doc_type))
+
+
+def verified_replaceable(docs: list[dict]) -> list[str]:
+    """Labels of the verified documents a new upload of the same type would
+    replace (it then waits for review again)."""
+    return [type_label(t) for t in DOCUMENT_TYPES if t not in ACCUMULATING_TYPES and any(
+        d["doc_type"] == t and d["status"] == DocumentStatus.verified.value for d in docs)]
 
 
 def required_types(kind: str, legal_entity: bool) -> tuple[str, ...]:
@@ -202,7 +211,7 @@ async def upload(
             previous = await Document.select(Document.id).where(
                 (Document.lks == lks_id) & (Document.doc_type == doc_type) & (Document.status != DocumentStatus.superseded.value)
             )
-            if previous and doc_type not in ("photo", "other", "activity_report", "finding_evidence", "accreditation_evidence"):
+            if previous and doc_type not in ACCUMULATING_TYPES:
                 await Document.update({Document.status: DocumentStatus.superseded.value, Document.superseded_at: now}).where(
                     Document.id.is_in([p["id"] for p in previous])
                 )

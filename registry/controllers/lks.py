@@ -160,6 +160,7 @@ async def detail_page(request: Request, lks_id: int, status_code: int = 200, **c
         max_upload_bytes=settings.max_upload_bytes,
         panels=[p for p in [await provider(actor, lks) for provider in wiring_of(request).hook(LKS_DETAIL_PANELS)] if p],
         doc_types=choices(documents.DOCUMENT_TYPES),  # the upload form's types (no other choice list shows here)
+        verified_types=documents.verified_replaceable(docs),
         **context,
     )
 

@@ -160,6 +160,16 @@ def test_upload_progress_bar_shows_while_sending(new_page, make_user, call, tmp_
     assert "state-pending" in page.locator("#item-npwp").get_attribute("class")
 
 
+# The contrast ratio (WCAG) of an element's text on its own background.
+CONTRAST = """el => {
+  const lum = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const s = getComputedStyle(el), a = lum(s.color), b = lum(s.backgroundColor);
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
 def test_staff_lks_page_with_the_step_indicator(new_page, make_user, make_lks, call, app, screenshot_dir):
     make_user("rina", "staff", full_name="Rina Marlina")
     lks = make_lks("Panti Asuhan Kasih Bunda", yayasan_name="Yayasan Kasih Bunda")
@@ -176,6 +186,9 @@ def test_staff_lks_page_with_the_step_indicator(new_page, make_user, make_lks, c
     page.goto(f"/lks/{lks['id']}")
     current = page.locator(".steps [aria-current=step]")
     assert "Pemeriksaan dokumen" in current.inner_text()
+    # Readable (white on the brand colour, not on light grey) and numbered once.
+    assert current.evaluate(CONTRAST) >= 4.5
+    assert current.evaluate("el => getComputedStyle(el, '::before').content") in ("none", "normal")
     assert "Petugas Dinas Sosial memeriksa:" in page.locator(".guide").inner_text()
     assert page.locator("button[value=start_field_verification]").count() == 0
     assert page.evaluate(WIDTH)["scroll"] <= DESKTOP["width"]
@@ -188,10 +201,21 @@ def test_staff_lks_page_with_the_step_indicator(new_page, make_user, make_lks, c
     page.locator(".review-all button[type=submit]").click()
     error = page.locator(".review-all .error-text")
     assert error.count() == 1 and error.first.is_visible()
+    # The page lands at the review, not at its top ~3,000 px above the error.
+    assert page.url.endswith("#review")
+    assert page.locator("#review").evaluate("el => el.getBoundingClientRect().top") < DESKTOP["height"] / 3
+    assert error.first.evaluate("el => el.getBoundingClientRect().bottom") < DESKTOP["height"]
     page.locator(".review-all tbody tr").nth(2).locator("input[placeholder]").fill("Tidak terbaca, mohon unggah ulang.")
     page.locator(".review-all button[type=submit]").click()
     page.wait_for_url(f"**/lks/{lks['id']}?reviewed=2-1#documents")
     shot(page, screenshot_dir, "lks-staff-reviewed-1440.png")
+    # An upload without a type fails at the documents, with its error by the select.
+    page.locator(".more-upload summary").click()
+    page.locator("#f-file").set_input_files(files=[{"name": "foto.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 x"}])
+    page.locator(".upload-form button[type=submit]").click()
+    page.wait_for_url("**/documents#documents")
+    assert page.locator("#documents").evaluate("el => el.getBoundingClientRect().top") < DESKTOP["height"] / 3
+    assert page.locator("#e-doc_type").is_visible()
 
 
 def test_a_whole_registration_counted_in_clicks_and_page_loads(new_page, make_user, call, tmp_path):

@@ -87,3 +87,14 @@ def test_report_a_concern_follow_it_and_staff_triage_it(new_page, make_user, mak
     reporter.goto(f"/lapor/{codes[0].replace('-', '')}")
     expect(reporter.locator("[aria-current=step]")).to_contain_text("Sedang ditangani")
     shot(reporter, screenshot_dir, "lapor-status-handling-390x844.png")
+
+
+def test_a_refused_report_puts_the_phone_at_the_first_marked_field(new_page):
+    page = new_page(viewport={"width": 390, "height": 844}, locale="id-ID", is_mobile=True, has_touch=True)
+    page.goto("/lapor")
+    page.wait_for_timeout(MIN_FILL_SECONDS * 1000 + 200)
+    page.get_by_role("button", name="Kirim laporan").click()
+    expect(page.get_by_text("Perbaiki isian yang ditandai.").first).to_be_visible()
+    focused = page.evaluate("""() => { const el = document.activeElement, box = el.getBoundingClientRect();
+      return {invalid: !!el.closest('.has-error'), top: box.top, bottom: box.bottom}; }""")
+    assert focused["invalid"] and 0 <= focused["top"] and focused["bottom"] <= 844, focused

@@ -104,3 +104,28 @@ def test_manager_uploads_and_sees_rejection_reason(client, make_user, call):
     # A manager cannot review.
     r = client.post(f"/api/v1/documents/{doc['id']}/review", json={"verdict": "verified"}, headers={"X-CSRFToken": csrf_token(client)})
     assert r.status_code == 403
+
+
+def test_other_upload_without_a_type_is_refused_and_keeps_the_verified_akta(client, make_user, call):
+    """The “upload another document” form starts on no type: a photo sent
+    without choosing one must not replace the verified Akta."""
+    manager = make_user("pengurus", "manager")
+    login(client, "pengurus")
+    lks_id = manager["lks_id"]
+    r = client.post(f"/lks/{lks_id}/documents", files={"file": ("akta.pdf", b"%PDF-1.4 akta")},
+                    data={"doc_type": "akta_pendirian", "_csrf_token": csrf_token(client)}, follow_redirects=False)
+    assert r.status_code == 303
+    akta = client.get(f"/api/v1/lks/{lks_id}/documents").json()["items"][0]
+    call(documents.review, Actor(user_id=None, username="petugas", role=Role.staff), akta["id"], verdict="verified",
+         reason="", now=datetime.now(timezone.utc))
+    page = client.get(f"/lks/{lks_id}").text
+    select = page.split('id="f-doc_type"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="" selected disabled>Pilih jenisnya…</option>' in select  # nothing chosen at the start
+    assert "Sudah diverifikasi: Akta pendirian" in page  # the manager is told before replacing it
+    for doc_type in ("", "rapor"):
+        r = client.post(f"/lks/{lks_id}/documents", files={"file": ("foto.jpg", b"\xff\xd8\xff\xe0 foto kegiatan")},
+                        data={"doc_type": doc_type, "_csrf_token": csrf_token(client)}, follow_redirects=False)
+        assert r.status_code == 422
+        assert '<p class="error-text" id="e-doc_type">Pilih jenis dokumen.</p>' in r.text
+    items = client.get(f"/api/v1/lks/{lks_id}/documents").json()["items"]
+    assert [(d["doc_type"], d["status"]) for d in items] == [("akta_pendirian", "verified")]

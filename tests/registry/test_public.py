@@ -330,3 +330,13 @@ def test_public_pages_query_budget(client, call, app, make_lks, as_role, count_q
         count_queries.reset()
         assert client.get(path).status_code == 200
         assert len(count_queries) <= 4, f"{path} with 20 LKS:\n" + "\n".join(count_queries.statements)
+
+
+def test_a_suspended_lks_does_not_read_as_valid_on_the_register(client, call, app, make_lks):
+    lks = make_lks("LKSA Sedang Ditangguhkan")
+    register(call, app, lks)
+    assert "berlaku sampai" in client.get("/register?q=ditangguhkan").text
+    step(call, STAFF, lks, "suspend", reason="Sedang ditangani insiden.")
+    html = client.get("/register?q=ditangguhkan").text
+    assert "Ditangguhkan" in html and "tidak berlaku selama ditangguhkan" in html
+    assert "berlaku sampai" not in html
